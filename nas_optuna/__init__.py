@@ -1,0 +1,35 @@
+"""nas-optuna: NASNet architecture search as an Optuna plugin."""
+
+from nas_optuna.genotype import (
+    COMBINES,
+    NASNET_A,
+    NASNET_OPS,
+    Block,
+    Cell,
+    Genotype,
+    parse_genotype,
+)
+from nas_optuna.space import (
+    PNAS_OPS,
+    genotype_from_params,
+    nasnet_space,
+    params_from_genotype,
+    pnas_space,
+    suggest_genotype,
+)
+
+__all__ = [
+    "COMBINES",
+    "NASNET_A",
+    "NASNET_OPS",
+    "PNAS_OPS",
+    "Block",
+    "Cell",
+    "Genotype",
+    "genotype_from_params",
+    "nasnet_space",
+    "params_from_genotype",
+    "parse_genotype",
+    "pnas_space",
+    "suggest_genotype",
+]

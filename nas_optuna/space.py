@@ -1,0 +1,157 @@
+"""The NASNet search space as Optuna distributions.
+
+The parameter names built here (e.g. ``normal_b2_in_a``) are the one contract between the
+space, the samplers and the storage: trials store them, samplers read them, genotypes are
+rebuilt from them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import optuna
+from optuna.distributions import BaseDistribution, CategoricalDistribution
+
+from nas_optuna.genotype import COMBINES, NASNET_OPS, Block, Cell, Genotype, with_published_concat
+
+FIELDS = ("in_a", "in_b", "op_a", "op_b", "combine")
+
+# PNAS (Liu et al. 2018): one shared cell, 8 ops, add only.
+PNAS_OPS: tuple[str, ...] = (
+    "identity",
+    "avg_pool_3x3",
+    "max_pool_3x3",
+    "conv_1x7_7x1",
+    "sep_conv_3x3",
+    "sep_conv_5x5",
+    "sep_conv_7x7",
+    "dil_conv_3x3",
+)
+
+
+def param_name(role: str, block: int, field: str) -> str:
+    return f"{role}_b{block}_{field}"
+
+
+def _cell_space(role: str, n_blocks: int, ops: Sequence[str], combine: Sequence[str]):
+    for b in range(n_blocks):
+        inputs = tuple(range(b + 2))  # two cell inputs, then the outputs of earlier blocks
+        yield param_name(role, b, "in_a"), CategoricalDistribution(inputs)
+        yield param_name(role, b, "in_b"), CategoricalDistribution(inputs)
+        yield param_name(role, b, "op_a"), CategoricalDistribution(tuple(ops))
+        yield param_name(role, b, "op_b"), CategoricalDistribution(tuple(ops))
+        if len(combine) > 1:  # a single choice is no decision, so it is not a parameter
+            yield param_name(role, b, "combine"), CategoricalDistribution(tuple(combine))
+
+
+def nasnet_space(
+    n_blocks: int = 5,
+    ops: Sequence[str] = NASNET_OPS,
+    combine: Sequence[str] = COMBINES,
+    *,
+    shared_cell: bool = False,
+) -> dict[str, CategoricalDistribution]:
+    """Ordered distributions: Normal cell first, block by block (in A, in B, op A, op B, combine).
+
+    With the defaults this is the paper's 50 decisions. ``shared_cell=True`` searches one cell
+    (named ``cell_...``) used for both roles, as PNAS does. The dict works for
+    ``study.ask(fixed_distributions=...)`` and for ``suggest_genotype``.
+    """
+    unknown = [op for op in ops if op not in NASNET_OPS]
+    if unknown or not ops:
+        raise ValueError(f"unknown ops {unknown}; choose from {list(NASNET_OPS)}")
+    bad = [c for c in combine if c not in COMBINES]
+    if bad or not combine:
+        raise ValueError(f"unknown combine {bad}; choose from {list(COMBINES)}")
+    if n_blocks < 1:
+        raise ValueError(f"n_blocks must be >= 1, got {n_blocks}")
+    roles = ("cell",) if shared_cell else ("normal", "reduction")
+    return {name: dist for role in roles for name, dist in _cell_space(role, n_blocks, ops, combine)}
+
+
+def pnas_space(n_blocks: int = 5) -> dict[str, CategoricalDistribution]:
+    """The PNAS preset: one shared cell, 8 ops, add only (4 decisions per block)."""
+    return nasnet_space(n_blocks, PNAS_OPS, ("add",), shared_cell=True)
+
+
+def _layout(space: Mapping[str, BaseDistribution]) -> tuple[tuple[str, ...], int, tuple[str, ...]]:
+    """Roles, block count and combine choices of a space built by `nasnet_space`."""
+    roles = tuple(dict.fromkeys(name.split("_b")[0] for name in space))
+    n_blocks = sum(1 for name in space if name.startswith(roles[0]) and name.endswith("_in_a"))
+    first_combine = space.get(param_name(roles[0], 0, "combine"))
+    combine = first_combine.choices if first_combine is not None else ("add",)
+    return roles, n_blocks, combine
+
+
+def genotype_from_params(
+    params: Mapping[str, Any], space: Mapping[str, BaseDistribution] | None = None
+) -> Genotype:
+    """Rebuild a genotype from trial params; exact inverse of `params_from_genotype`.
+
+    Keys outside the space (other hyper-parameters) are ignored. A missing key or a value
+    outside its distribution raises ValueError naming the parameter and its allowed values.
+    """
+    space = nasnet_space() if space is None else space
+    roles, n_blocks, combine = _layout(space)
+    values = {name: _checked(name, params, dist) for name, dist in space.items()}
+    cells = []
+    for role in roles:
+        blocks = []
+        for b in range(n_blocks):
+            fields = {f: values.get(param_name(role, b, f)) for f in FIELDS}
+            fields["combine"] = fields["combine"] or combine[0]
+            blocks.append(Block(**fields))
+        cells.append(Cell(tuple(blocks)))
+    normal, reduction = (cells[0], cells[0]) if len(cells) == 1 else cells
+    return with_published_concat(Genotype(normal, reduction))
+
+
+def _checked(name: str, params: Mapping[str, Any], dist: BaseDistribution) -> Any:
+    if name not in params:
+        raise ValueError(f"missing parameter {name!r}; expected one of {list(dist.choices)}")
+    value = params[name]
+    # bool is an int subclass and 1 == 1.0 == True, so compare types as well as values.
+    for choice in dist.choices:
+        if type(value) is type(choice) and value == choice:
+            return value
+    raise ValueError(
+        f"parameter {name!r} = {value!r} ({type(value).__name__}) is not allowed; "
+        f"expected one of {list(dist.choices)}"
+    )
+
+
+def params_from_genotype(
+    genotype: Genotype, space: Mapping[str, BaseDistribution] | None = None
+) -> dict[str, Any]:
+    """Trial params for a genotype, e.g. for ``study.enqueue_trial(params_from_genotype(NASNET_A))``."""
+    space = nasnet_space() if space is None else space
+    roles, n_blocks, combine = _layout(space)
+    if roles == ("cell",) and not genotype.shared:
+        raise ValueError("this space searches one shared cell; the genotype has two different cells")
+    cells = {"cell": genotype.normal, "normal": genotype.normal, "reduction": genotype.reduction}
+    params = {}
+    for role in roles:
+        blocks = cells[role].blocks
+        if len(blocks) != n_blocks:
+            raise ValueError(f"{role} cell has {len(blocks)} blocks; the space has {n_blocks}")
+        for b, block in enumerate(blocks):
+            if block.combine not in combine:
+                raise ValueError(
+                    f"{role} block {b} combines by {block.combine!r}; the space allows {list(combine)}"
+                )
+            for f in FIELDS:
+                name = param_name(role, b, f)
+                if name in space:
+                    params[name] = getattr(block, f)
+    genotype_from_params(params, space)  # validates every value against the space
+    return params
+
+
+def suggest_genotype(
+    trial: optuna.Trial, space: Mapping[str, CategoricalDistribution] | None = None
+) -> Genotype:
+    """Define-by-run: suggest every decision of the space on the trial, return the genotype."""
+    space = nasnet_space() if space is None else space
+    params = {name: trial.suggest_categorical(name, dist.choices) for name, dist in space.items()}
+    return genotype_from_params(params, space)

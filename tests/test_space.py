@@ -1,0 +1,106 @@
+import optuna
+import pytest
+
+from nas_optuna import (
+    NASNET_A,
+    NASNET_OPS,
+    genotype_from_params,
+    nasnet_space,
+    params_from_genotype,
+    pnas_space,
+    suggest_genotype,
+)
+
+
+def test_nasnet_space_has_the_papers_50_decisions_in_order():
+    space = nasnet_space()
+    names = list(space)
+    assert len(names) == 50
+    assert names[:5] == [
+        "normal_b0_in_a",
+        "normal_b0_in_b",
+        "normal_b0_op_a",
+        "normal_b0_op_b",
+        "normal_b0_combine",
+    ]
+    assert names[25] == "reduction_b0_in_a"
+    assert names[-1] == "reduction_b4_combine"
+    assert space["normal_b2_in_a"].choices == (0, 1, 2, 3)
+    assert space["reduction_b4_in_b"].choices == (0, 1, 2, 3, 4, 5)
+    assert space["normal_b0_op_a"].choices == NASNET_OPS
+    assert space["normal_b0_combine"].choices == ("add", "concat")
+    assert all(isinstance(d, optuna.distributions.CategoricalDistribution) for d in space.values())
+
+
+def test_space_is_configurable():
+    small = nasnet_space(n_blocks=2, ops=("identity", "sep_conv_3x3"), combine=("add",))
+    assert len(small) == 2 * 2 * 4  # combine with one choice is not a decision
+    pnas = pnas_space()
+    assert len(pnas) == 20 and all(n.startswith("cell_") for n in pnas)
+    assert len(pnas["cell_b0_op_a"].choices) == 8
+    with pytest.raises(ValueError, match="unknown ops"):
+        nasnet_space(ops=("conv_9x9",))
+
+
+def test_nasnet_a_round_trips_through_params_string_and_json():
+    params = params_from_genotype(NASNET_A)
+    assert len(params) == 50
+    assert genotype_from_params(params) == NASNET_A
+    assert type(NASNET_A).from_string(str(NASNET_A)) == NASNET_A
+    assert type(NASNET_A).from_json(NASNET_A.to_json()) == NASNET_A
+
+
+def test_define_by_run_and_ask_tell_agree():
+    space = nasnet_space()
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    trial = study.ask()
+    genotype = suggest_genotype(trial)
+    assert trial.params.keys() == space.keys()
+    study.tell(trial, 0.5)
+    asked = study.ask(fixed_distributions=space)
+    assert list(asked.params) == list(space)
+    assert genotype_from_params(study.trials[0].params) == genotype
+    round_trip = genotype_from_params(params_from_genotype(genotype_from_params(asked.params)))
+    assert round_trip == genotype_from_params(asked.params)
+
+
+def test_enqueued_nasnet_a_is_run_as_is():
+    study = optuna.create_study()
+    study.enqueue_trial(params_from_genotype(NASNET_A))
+    trial = study.ask()
+    assert suggest_genotype(trial) == NASNET_A
+
+
+def test_pnas_round_trip():
+    space = pnas_space()
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
+    genotype = suggest_genotype(study.ask(), space)
+    assert genotype.shared
+    assert all(b.combine == "add" for b in genotype.normal.blocks)
+    assert genotype_from_params(params_from_genotype(genotype, space), space) == genotype
+    assert type(genotype).from_string(str(genotype)) == genotype
+    with pytest.raises(ValueError, match="shared cell"):
+        params_from_genotype(NASNET_A, space)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"normal_b1_in_a": 3}, r"'normal_b1_in_a' = 3 .*\[0, 1, 2\]"),
+        ({"normal_b0_op_a": "conv_9x9"}, r"'normal_b0_op_a' = 'conv_9x9'.*'identity'"),
+        ({"reduction_b0_in_b": "1"}, r"'reduction_b0_in_b' = '1' \(str\)"),
+        ({"normal_b0_combine": True}, r"'normal_b0_combine'.*'add', 'concat'"),
+        ({"normal_b0_in_a": 1.0}, r"'normal_b0_in_a' = 1.0 \(float\)"),
+    ],
+)
+def test_invalid_params_name_the_parameter_and_allowed_values(change, message):
+    params = params_from_genotype(NASNET_A) | change
+    with pytest.raises(ValueError, match=message):
+        genotype_from_params(params)
+
+
+def test_missing_param_is_named():
+    params = params_from_genotype(NASNET_A)
+    del params["reduction_b3_op_b"]
+    with pytest.raises(ValueError, match="missing parameter 'reduction_b3_op_b'"):
+        genotype_from_params(params)
