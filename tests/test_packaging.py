@@ -1,0 +1,50 @@
+"""A plain (non-editable) install must work from any directory, sampler and data included."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def installed_python(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("pkg")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", tmp, ROOT],
+        check=True,
+        cwd=tmp,
+    )
+    venv = tmp / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
+    python = venv / "bin" / "python"
+    site = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    # Dependencies (torch, optuna, ...) come from this interpreter's site-packages; a path
+    # line in a .pth file does not run the editable finder of the checkout, so only the wheel
+    # provides nas_optuna.
+    deps = [p for p in sys.path if p.endswith("site-packages")]
+    Path(site, "deps.pth").write_text("\n".join(deps) + "\n")
+    wheel = next(tmp.glob("nas_optuna-*.whl"))
+    subprocess.run([python, "-m", "pip", "install", "--no-deps", "-q", wheel], check=True, cwd=tmp)
+    return python, tmp
+
+
+def test_wheel_works_from_any_directory(installed_python):
+    python, tmp = installed_python
+    code = (
+        "import nas_optuna, pathlib; "
+        "assert 'site-packages' in nas_optuna.__file__, nas_optuna.__file__; "
+        "from nas_optuna.objectives import make_objective; "
+        "print(len(nas_optuna.nasnet_space()))"
+    )
+    out = subprocess.run([python, "-c", code], check=True, capture_output=True, text=True, cwd=tmp)
+    assert out.stdout.strip() == "50"
+    cli = subprocess.run([python.parent / "nas-optuna", "--help"], capture_output=True, text=True, cwd=tmp)
+    assert cli.returncode == 0 and "nas-optuna" in cli.stdout
