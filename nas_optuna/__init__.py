@@ -1,5 +1,6 @@
 """nas-optuna: NASNet architecture search as an Optuna plugin."""
 
+from nas_optuna.flops import count_mult_adds, count_parameters
 from nas_optuna.genotype import (
     COMBINES,
     NASNET_A,
@@ -9,6 +10,7 @@ from nas_optuna.genotype import (
     Genotype,
     parse_genotype,
 )
+from nas_optuna.network import build_network
 from nas_optuna.space import (
     PNAS_OPS,
     genotype_from_params,
@@ -26,6 +28,9 @@ __all__ = [
     "Block",
     "Cell",
     "Genotype",
+    "build_network",
+    "count_mult_adds",
+    "count_parameters",
     "genotype_from_params",
     "nasnet_space",
     "params_from_genotype",

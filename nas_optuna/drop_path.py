@@ -1,0 +1,41 @@
+"""ScheduledDropPath: drop whole op outputs per example, more in deep cells and late in training."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def layer_keep_prob(keep_prob: float, cell_index: int, total_cells: int) -> float:
+    """Keep probability of a cell at the end of training: deeper cells drop more."""
+    return 1.0 - (cell_index + 1) / total_cells * (1.0 - keep_prob)
+
+
+def scheduled_keep_prob(keep_prob: float, cell_index: int, total_cells: int, progress: float) -> float:
+    """Keep probability at ``progress`` (fraction of training done): 1 at 0, linear to the layer's."""
+    progress = min(max(progress, 0.0), 1.0)
+    return 1.0 - progress * (1.0 - layer_keep_prob(keep_prob, cell_index, total_cells))
+
+
+class DropPath(nn.Module):
+    """Zero an op's output for random examples in training; survivors are divided by keep."""
+
+    def __init__(self, keep_prob: float, cell_index: int, total_cells: int):
+        super().__init__()
+        self.keep_prob = keep_prob
+        self.cell_index = cell_index
+        self.total_cells = total_cells
+        self.keep = 1.0  # current keep probability; the network's progress sets it
+
+    def set_progress(self, progress: float) -> None:
+        self.keep = scheduled_keep_prob(self.keep_prob, self.cell_index, self.total_cells, progress)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.keep >= 1.0:
+            return x
+        mask = torch.empty((x.shape[0], 1, 1, 1), dtype=x.dtype, device=x.device)
+        mask.bernoulli_(self.keep).div_(self.keep)
+        return x * mask
+
+    def extra_repr(self) -> str:
+        return f"keep_prob={self.keep_prob}, cell_index={self.cell_index}, keep={self.keep:.4f}"
