@@ -74,20 +74,23 @@ class Cell(nn.Module):
 
         channels = [filters, c_prev_prev]  # per state
         larger = [reduction, reduction]  # cell inputs keep the pre-reduction size
-        ops_a, ops_b, wiring = [], [], []
+        ops_a, ops_b, drops_a, drops_b, wiring = [], [], [], [], []
         for block in spec.blocks:
-            for index, name, ops in ((block.in_a, block.op_a, ops_a), (block.in_b, block.op_b, ops_b)):
+            sides = ((block.in_a, block.op_a, ops_a, drops_a), (block.in_b, block.op_b, ops_b, drops_b))
+            for index, name, ops, drops in sides:
                 stride = 2 if larger[index] else 1
-                op = OPS[name](channels[index], filters, stride)
-                if name != "identity" and drop_path_keep < 1.0:
-                    op = nn.Sequential(op, DropPath(drop_path_keep, cell_index, total_cells))
-                ops.append(op)
+                ops.append(OPS[name](channels[index], filters, stride))
+                # Kept apart from the op so that state_dict keys do not depend on drop path.
+                dropped = name != "identity" and drop_path_keep < 1.0
+                drops.append(DropPath(drop_path_keep, cell_index, total_cells) if dropped else nn.Identity())
             is_concat = block.combine == "concat"
             wiring.append((block.in_a, block.in_b, is_concat))
             channels.append(2 * filters if is_concat else filters)
             larger.append(False)
         self.ops_a = nn.ModuleList(ops_a)
         self.ops_b = nn.ModuleList(ops_b)
+        self.drops_a = nn.ModuleList(drops_a)
+        self.drops_b = nn.ModuleList(drops_b)
         self._wiring = tuple(wiring)
 
         # Output: larger states are brought down by factorized reduction, and cell inputs to
@@ -108,9 +111,10 @@ class Cell(nn.Module):
 
     def forward(self, prev: torch.Tensor, prev_prev: torch.Tensor) -> torch.Tensor:
         states = [self.prep_prev(prev), self.prep_prev_prev(prev_prev)]
-        for (in_a, in_b, is_concat), op_a, op_b in zip(self._wiring, self.ops_a, self.ops_b, strict=True):
-            a = op_a(states[in_a])
-            b = op_b(states[in_b])
+        steps = zip(self._wiring, self.ops_a, self.ops_b, self.drops_a, self.drops_b, strict=True)
+        for (in_a, in_b, is_concat), op_a, op_b, drop_a, drop_b in steps:
+            a = drop_a(op_a(states[in_a]))
+            b = drop_b(op_b(states[in_b]))
             states.append(torch.cat([a, b], dim=1) if is_concat else a + b)
         outputs = [adapt(states[i]) for i, adapt in zip(self._outputs, self.out_adapters, strict=True)]
         return torch.cat(outputs, dim=1)

@@ -28,14 +28,22 @@ def test_drop_path_zeroes_whole_examples_and_scales_survivors():
     torch.manual_seed(0)
     drop = DropPath(0.5, cell_index=0, total_cells=1)
     drop.set_progress(1.0)
-    assert drop.keep == pytest.approx(0.5)
+    assert float(drop.keep) == pytest.approx(0.5)
     out = drop(torch.ones(256, 3, 2, 2))
     per_example = out.flatten(1)
     assert set(per_example.unique().tolist()) == {0.0, 2.0}
     assert (per_example == per_example[:, :1]).all()  # one decision per example
     assert 0.35 < (per_example[:, 0] > 0).float().mean() < 0.65
+    assert drop(torch.ones(8, 3, 2, 2, dtype=torch.bfloat16)).dtype == torch.bfloat16
     drop.eval()
     assert torch.equal(drop(torch.ones(4, 3)), torch.ones(4, 3))
+
+
+def test_state_dict_does_not_depend_on_drop_path():
+    trained = build_network(NASNET_A, n_cells=1, filters=8, drop_path_keep=0.6)
+    trained.set_drop_path_progress(0.7)
+    evaluated = build_network(NASNET_A, n_cells=1, filters=8)
+    evaluated.load_state_dict(trained.state_dict())  # strict: same keys
 
 
 def test_network_drops_paths_per_example_in_training_only():
@@ -69,11 +77,8 @@ def test_drop_path_is_never_applied_to_identity_ops():
     cell = Cell((Block(0, 1, "identity", "identity", "concat"), Block(2, 0, "identity", "conv_1x1", "add")))
     model = build_network(Genotype(cell, cell), n_cells=1, filters=8, drop_path_keep=0.5)
     for network_cell in model.cells:
-        wrapped = [
-            any(isinstance(m, DropPath) for m in op.modules())
-            for op in [*network_cell.ops_a, *network_cell.ops_b]
-        ]
-        assert wrapped == [False, False, False, True]  # ops_a then ops_b; only conv_1x1 is dropped
+        wrapped = [isinstance(m, DropPath) for m in [*network_cell.drops_a, *network_cell.drops_b]]
+        assert wrapped == [False, False, False, True]  # drops_a then drops_b; only conv_1x1 is dropped
     nasnet = build_network(NASNET_A, n_cells=1, filters=8, drop_path_keep=0.5)
     n_identities = sum(op == "identity" for b in NASNET_A.normal.blocks for op in (b.op_a, b.op_b))
     n_normal_drops = sum(isinstance(m, DropPath) for m in nasnet.cells[0].modules())
@@ -83,6 +88,6 @@ def test_drop_path_is_never_applied_to_identity_ops():
 def test_deeper_cells_get_lower_keep_probs():
     model = build_network(NASNET_A, n_cells=2, filters=8, drop_path_keep=0.6)
     model.set_drop_path_progress(1.0)
-    keeps = [next(m for m in cell.modules() if isinstance(m, DropPath)).keep for cell in model.cells]
+    keeps = [float(next(m for m in cell.modules() if isinstance(m, DropPath)).keep) for cell in model.cells]
     total = len(model.cells)
     assert keeps == pytest.approx([1 - (i + 1) / total * 0.4 for i in range(total)])
