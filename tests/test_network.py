@@ -104,6 +104,21 @@ def test_nasnet_a_mobile_has_the_published_size():
     assert count_parameters(model) == pytest.approx(5.3e6, rel=0.01)
 
 
+@pytest.mark.slow
+def test_nasnet_a_large_has_the_published_size():
+    model = build_network(
+        NASNET_A,
+        n_cells=6,
+        filters=168,
+        stem="imagenet",
+        stem_multiplier=3,
+        num_classes=1001,
+        image_size=331,
+        skip_reduction_input=True,
+    )
+    assert count_parameters(model) == pytest.approx(88.9e6, rel=0.01)
+
+
 def test_skip_reduction_input_feeds_the_cell_two_before_the_reduction():
     plain = build_network(NASNET_A, n_cells=2, filters=8)
     skipping = build_network(NASNET_A, n_cells=2, filters=8, skip_reduction_input=True)
