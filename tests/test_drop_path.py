@@ -24,19 +24,19 @@ def test_schedule_starts_at_one_and_ends_at_the_layer_keep_prob():
     assert layer_keep_prob(0.6, 7, 8) == pytest.approx(0.6)  # the last cell reaches keep_prob
 
 
-def test_drop_path_zeroes_whole_examples_and_scales_survivors():
+def test_drop_path_masks_zero_whole_examples_and_scale_survivors():
     torch.manual_seed(0)
-    drop = DropPath(0.5, cell_index=0, total_cells=1)
+    drop = DropPath(3, keep_prob=0.5, cell_index=0, total_cells=1)
     drop.set_progress(1.0)
     assert float(drop.keep) == pytest.approx(0.5)
-    out = drop(torch.ones(256, 3, 2, 2))
-    per_example = out.flatten(1)
-    assert set(per_example.unique().tolist()) == {0.0, 2.0}
-    assert (per_example == per_example[:, :1]).all()  # one decision per example
-    assert 0.35 < (per_example[:, 0] > 0).float().mean() < 0.65
-    assert drop(torch.ones(8, 3, 2, 2, dtype=torch.bfloat16)).dtype == torch.bfloat16
-    drop.eval()
-    assert torch.equal(drop(torch.ones(4, 3)), torch.ones(4, 3))
+    masks = drop.masks(torch.ones(256, 8, 2, 2))
+    assert masks.shape == (3, 256, 1, 1, 1)  # one value per op and example, broadcast over C, H, W
+    assert set(masks.unique().tolist()) == {0.0, 2.0}
+    assert 0.35 < (masks > 0).float().mean() < 0.65
+    assert not torch.equal(masks[0], masks[1])  # ops draw independently
+    assert drop.masks(torch.ones(8, 3, 2, 2, dtype=torch.bfloat16)).dtype == torch.bfloat16
+    drop.set_progress(0.0)
+    assert torch.equal(drop.masks(torch.ones(8, 3, 2, 2)), torch.ones(3, 8, 1, 1, 1))
 
 
 def test_state_dict_does_not_depend_on_drop_path():
@@ -77,17 +77,19 @@ def test_drop_path_is_never_applied_to_identity_ops():
     cell = Cell((Block(0, 1, "identity", "identity", "concat"), Block(2, 0, "identity", "conv_1x1", "add")))
     model = build_network(Genotype(cell, cell), n_cells=1, filters=8, drop_path_keep=0.5)
     for network_cell in model.cells:
-        wrapped = [isinstance(m, DropPath) for m in [*network_cell.drops_a, *network_cell.drops_b]]
-        assert wrapped == [False, False, False, True]  # drops_a then drops_b; only conv_1x1 is dropped
+        assert network_cell.dropped_ops == ((False, False), (False, True))  # only conv_1x1
+        assert network_cell.drop_path.n_ops == 1
     nasnet = build_network(NASNET_A, n_cells=1, filters=8, drop_path_keep=0.5)
     n_identities = sum(op == "identity" for b in NASNET_A.normal.blocks for op in (b.op_a, b.op_b))
-    n_normal_drops = sum(isinstance(m, DropPath) for m in nasnet.cells[0].modules())
-    assert n_normal_drops == 10 - n_identities
+    assert nasnet.cells[0].drop_path.n_ops == 10 - n_identities
+    identities = [(b.op_a == "identity", b.op_b == "identity") for b in NASNET_A.normal.blocks]
+    assert nasnet.cells[0].dropped_ops == tuple((not a, not b) for a, b in identities)
+    assert build_network(NASNET_A, n_cells=1, filters=8).cells[0].drop_path is None
 
 
 def test_deeper_cells_get_lower_keep_probs():
     model = build_network(NASNET_A, n_cells=2, filters=8, drop_path_keep=0.6)
     model.set_drop_path_progress(1.0)
-    keeps = [float(next(m for m in cell.modules() if isinstance(m, DropPath)).keep) for cell in model.cells]
+    keeps = [float(cell.drop_path.keep) for cell in model.cells]
     total = len(model.cells)
     assert keeps == pytest.approx([1 - (i + 1) / total * 0.4 for i in range(total)])
