@@ -75,20 +75,25 @@ class Cell(nn.Module):
         channels = [filters, c_prev_prev]  # per state
         larger = [reduction, reduction]  # cell inputs keep the pre-reduction size
         ops_a, ops_b, wiring = [], [], []
+        n_dropped = 0
         for block in spec.blocks:
+            slots = []  # index of the op's drop path mask, -1 for none (identity is never dropped)
             for index, name, ops in ((block.in_a, block.op_a, ops_a), (block.in_b, block.op_b, ops_b)):
                 stride = 2 if larger[index] else 1
-                op = OPS[name](channels[index], filters, stride)
-                if name != "identity" and drop_path_keep < 1.0:
-                    op = nn.Sequential(op, DropPath(drop_path_keep, cell_index, total_cells))
-                ops.append(op)
+                ops.append(OPS[name](channels[index], filters, stride))
+                dropped = name != "identity" and drop_path_keep < 1.0
+                slots.append(n_dropped if dropped else -1)
+                n_dropped += dropped
             is_concat = block.combine == "concat"
-            wiring.append((block.in_a, block.in_b, is_concat))
+            wiring.append((block.in_a, block.in_b, is_concat, *slots))
             channels.append(2 * filters if is_concat else filters)
             larger.append(False)
         self.ops_a = nn.ModuleList(ops_a)
         self.ops_b = nn.ModuleList(ops_b)
         self._wiring = tuple(wiring)
+        # One module draws the masks of all dropped ops at once (few kernels per cell); it has
+        # no state_dict entries, so weights load the same with or without drop path.
+        self.drop_path = DropPath(n_dropped, drop_path_keep, cell_index, total_cells) if n_dropped else None
 
         # Output: larger states are brought down by factorized reduction, and cell inputs to
         # `filters` channels (the released code does this for the raw stem in the first cell).
@@ -106,11 +111,22 @@ class Cell(nn.Module):
         self.out_adapters = nn.ModuleList(adapters)
         self.out_channels = out_channels
 
+    @property
+    def dropped_ops(self) -> tuple[tuple[bool, bool], ...]:
+        """Per block, whether drop path applies to op A and to op B."""
+        return tuple((slot_a >= 0, slot_b >= 0) for *_, slot_a, slot_b in self._wiring)
+
     def forward(self, prev: torch.Tensor, prev_prev: torch.Tensor) -> torch.Tensor:
         states = [self.prep_prev(prev), self.prep_prev_prev(prev_prev)]
-        for (in_a, in_b, is_concat), op_a, op_b in zip(self._wiring, self.ops_a, self.ops_b, strict=True):
+        masks = self.drop_path.masks(states[0]) if self.training and self.drop_path is not None else None
+        for (in_a, in_b, is_concat, slot_a, slot_b), op_a, op_b in zip(
+            self._wiring, self.ops_a, self.ops_b, strict=True
+        ):
             a = op_a(states[in_a])
             b = op_b(states[in_b])
+            if masks is not None:
+                a = a if slot_a < 0 else a * masks[slot_a]
+                b = b if slot_b < 0 else b * masks[slot_b]
             states.append(torch.cat([a, b], dim=1) if is_concat else a + b)
         outputs = [adapt(states[i]) for i, adapt in zip(self._outputs, self.out_adapters, strict=True)]
         return torch.cat(outputs, dim=1)

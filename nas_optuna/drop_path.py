@@ -18,24 +18,32 @@ def scheduled_keep_prob(keep_prob: float, cell_index: int, total_cells: int, pro
 
 
 class DropPath(nn.Module):
-    """Zero an op's output for random examples in training; survivors are divided by keep."""
+    """Per-example masks for the dropped ops of one cell, drawn together for speed.
 
-    def __init__(self, keep_prob: float, cell_index: int, total_cells: int):
+    ``masks(like)`` returns ``(n_ops, batch, 1, 1, 1)``: 0 for a dropped example, 1/keep for a
+    survivor, one independent draw per op and example; ``x * masks[j]`` applies op j's mask.
+    The current keep probability lives in a (non-persistent) buffer rather than a Python float,
+    so that moving it along the schedule does not recompile a ``torch.compile``d network.
+    """
+
+    def __init__(self, n_ops: int, keep_prob: float, cell_index: int, total_cells: int):
         super().__init__()
+        self.n_ops = n_ops
         self.keep_prob = keep_prob
         self.cell_index = cell_index
         self.total_cells = total_cells
-        self.keep = 1.0  # current keep probability; the network's progress sets it
+        self.register_buffer("keep", torch.tensor(1.0), persistent=False)
 
     def set_progress(self, progress: float) -> None:
-        self.keep = scheduled_keep_prob(self.keep_prob, self.cell_index, self.total_cells, progress)
+        self.keep.fill_(scheduled_keep_prob(self.keep_prob, self.cell_index, self.total_cells, progress))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.keep >= 1.0:
-            return x
-        mask = torch.empty((x.shape[0], 1, 1, 1), dtype=x.dtype, device=x.device)
-        mask.bernoulli_(self.keep).div_(self.keep)
-        return x * mask
+    def masks(self, like: torch.Tensor) -> torch.Tensor:
+        draw = torch.rand((self.n_ops, like.shape[0], 1, 1, 1), device=like.device)
+        # A 0-dim keep does not promote the dtype (bf16/fp16 masks stay bf16/fp16).
+        return (draw < self.keep).to(like.dtype) / self.keep
 
     def extra_repr(self) -> str:
-        return f"keep_prob={self.keep_prob}, cell_index={self.cell_index}, keep={self.keep:.4f}"
+        return (
+            f"n_ops={self.n_ops}, keep_prob={self.keep_prob}, cell_index={self.cell_index}, "
+            f"total_cells={self.total_cells}"
+        )

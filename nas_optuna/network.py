@@ -127,14 +127,14 @@ def build_network(
         c_stem = int(32 * multiplier)
         stem_module = nn.Sequential(nn.Conv2d(3, c_stem, 3, 2, 0, bias=False), nn.BatchNorm2d(c_stem))
         size = (size - 3) // 2 + 1
-        plans = [(genotype.reduction, int(filters * s), True) for s in IMAGENET_STEM_SCALINGS]
+        plans = [(genotype.reduction, int(filters * s), True, False) for s in IMAGENET_STEM_SCALINGS]
     if c_stem < 1:
         raise ValueError(f"stem_multiplier {stem_multiplier} leaves the stem with no channels")
     aux_stage_end = None
     for stage in range(N_STAGES):
         if stage > 0:
-            plans.append((genotype.reduction, filters * 2**stage, True))
-        plans += [(genotype.normal, filters * 2**stage, False)] * n_cells
+            plans.append((genotype.reduction, filters * 2**stage, True, skip_reduction_input))
+        plans += [(genotype.normal, filters * 2**stage, False, False)] * n_cells
         if stage == 1:
             aux_stage_end = len(plans) - 1  # last Normal cell before the 2nd reduction
 
@@ -142,7 +142,7 @@ def build_network(
     c_prev = c_prev_prev = c_stem
     level_prev = level_prev_prev = 0  # number of halvings of the spatial size so far
     aux = None
-    for index, (spec, cell_filters, reduction) in enumerate(plans):
+    for index, (spec, cell_filters, reduction, keep) in enumerate(plans):
         cell = Cell(
             spec,
             c_prev=c_prev,
@@ -156,7 +156,6 @@ def build_network(
             cell_index=index,
             total_cells=len(plans),
         )
-        keep = reduction and skip_reduction_input
         keep_prev_prev.append(keep)
         if not keep:
             c_prev_prev, level_prev_prev = c_prev, level_prev

@@ -104,6 +104,21 @@ def test_nasnet_a_mobile_has_the_published_size():
     assert count_parameters(model) == pytest.approx(5.3e6, rel=0.01)
 
 
+@pytest.mark.slow
+def test_nasnet_a_large_has_the_published_size():
+    model = build_network(
+        NASNET_A,
+        n_cells=6,
+        filters=168,
+        stem="imagenet",
+        stem_multiplier=3,
+        num_classes=1001,
+        image_size=331,
+        skip_reduction_input=True,
+    )
+    assert count_parameters(model) == pytest.approx(88.9e6, rel=0.01)
+
+
 def test_skip_reduction_input_feeds_the_cell_two_before_the_reduction():
     plain = build_network(NASNET_A, n_cells=2, filters=8)
     skipping = build_network(NASNET_A, n_cells=2, filters=8, skip_reduction_input=True)
@@ -112,6 +127,12 @@ def test_skip_reduction_input_feeds_the_cell_two_before_the_reduction():
     assert skipping.cells[3].prep_prev_prev[1].path1.in_channels == 48
     assert skipping(torch.randn(2, 3, 32, 32)).shape == (2, 10)
     assert count_parameters(plain) == count_parameters(skipping)  # same shapes, other wiring
+    # ImageNet stem cells always read the cell just before (only main-stage reductions skip).
+    large_like = build_network(
+        NASNET_A, n_cells=1, filters=8, stem="imagenet", stem_multiplier=3, skip_reduction_input=True
+    )
+    assert large_like(torch.randn(1, 3, 64, 64)).shape == (1, 10)
+    assert large_like.cells[1].prep_prev_prev[1].path1.in_channels == 96  # the 3x32-channel conv
 
 
 def test_channels_last_forward_equals_contiguous_forward():
