@@ -8,13 +8,24 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import optuna
 from optuna.storages import BaseStorage
 from optuna.trial import TrialState
 
+from nas_optuna.genotype import Genotype
 from nas_optuna.space import genotype_from_params, nasnet_space, pnas_space
+
+
+def existing_storage(url: str) -> BaseStorage:
+    """Like `storage_from_url`, but a journal file must already exist (reading never creates one)."""
+    if url.endswith(".log") and not Path(url).is_file():
+        raise FileNotFoundError(
+            f"storage file {url!r} does not exist; pass the journal file the workers write"
+        )
+    return storage_from_url(url)
 
 
 def storage_from_url(url: str) -> BaseStorage:
@@ -104,23 +115,29 @@ def load_run(study: optuna.Study) -> StudyRun:
 
 def _record(trial: optuna.trial.FrozenTrial) -> TrialRecord:
     attrs = trial.user_attrs
-    genotype = attrs.get("genotype") or _genotype_from_trial_params(trial.params)
     return TrialRecord(
         number=trial.number,
         value=float(trial.value),
-        genotype=str(genotype),
+        genotype=str(attrs.get("genotype") or _genotype_key(trial.params, attrs)),
         train_seconds=float(attrs.get("train_seconds", 0.0)),
         params=dict(trial.params),
         user_attrs=dict(attrs),
     )
 
 
-def _genotype_from_trial_params(params: dict[str, Any]) -> str:
-    """Genotype string for trials that did not record one (dedup still needs a key)."""
+def genotype_of_trial(params: dict[str, Any], user_attrs: dict[str, Any]) -> Genotype:
+    """The trial's genotype: its "genotype" user attr, else rebuilt from its params."""
+    if user_attrs.get("genotype"):
+        return Genotype.from_string(str(user_attrs["genotype"]))
     space = pnas_space() if any(k.startswith("cell_") for k in params) else nasnet_space()
-    space = {k: v for k, v in space.items() if k in params} if params else space
+    # Smaller spaces (fewer blocks, no combine) use a subset of the same names and choices.
+    return genotype_from_params(params, {k: v for k, v in space.items() if k in params})
+
+
+def _genotype_key(params: dict[str, Any], user_attrs: dict[str, Any]) -> str:
+    """Genotype string for deduplication; trials outside the NASNet spaces fall back to their params."""
     try:
-        return str(genotype_from_params(params, space))
+        return str(genotype_of_trial(params, user_attrs))
     except (ValueError, KeyError, IndexError):
         return repr(sorted(params.items()))
 

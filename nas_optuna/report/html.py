@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from html import escape
 
 from nas_optuna.genotype import Genotype
 from nas_optuna.report.build import Report
 from nas_optuna.report.diagram import genotype_svgs
-from nas_optuna.report.metrics import mean_and_spread
+from nas_optuna.report.metrics import format_mean_sd
 
 STYLE = """
 body { font-family: sans-serif; margin: 2em; max-width: 1400px; }
@@ -31,11 +30,6 @@ FIGURE_TITLES = {
 }
 
 
-def _fmt(mean_sd: tuple[float, float]) -> str:
-    mean, sd = mean_sd
-    return "n/a" if math.isnan(mean) else f"{mean:.4f} ± {sd:.4f}"
-
-
 def summary_table(report: Report) -> str:
     rows = []
     for s in report.summaries:
@@ -45,9 +39,9 @@ def summary_table(report: Report) -> str:
             str(s.n_seeds),
             escape(", ".join(sorted(budgets))),
             escape(", ".join(map(str, s.completed))),
-            _fmt(mean_and_spread(s.best)),
-            _fmt(mean_and_spread(s.top5)),
-            _fmt(mean_and_spread(s.top25)),
+            format_mean_sd(s.best),
+            format_mean_sd(s.top5),
+            format_mean_sd(s.top25),
         ]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     head = (

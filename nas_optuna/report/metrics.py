@@ -95,6 +95,11 @@ def mean_and_spread(values: tuple[float, ...]) -> tuple[float, float]:
     return float(np.mean(finite)), float(np.std(finite, ddof=1)) if len(finite) > 1 else 0.0
 
 
+def format_mean_sd(values: tuple[float, ...]) -> str:
+    mean, sd = mean_and_spread(values)
+    return "n/a" if math.isnan(mean) else f"{mean:.4f} ± {sd:.4f}"
+
+
 @dataclass(frozen=True)
 class Comparison:
     sampler_a: str
