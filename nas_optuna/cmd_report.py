@@ -33,7 +33,7 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from nas_optuna.report.build import make_report, write_report
-    from nas_optuna.report.data import list_study_names, existing_storage
+    from nas_optuna.report.data import existing_storage, list_study_names
 
     if args.windows < 1:
         raise ValueError(f"--windows must be >= 1, got {args.windows}")

@@ -69,7 +69,7 @@ def resolve_genotype(args: argparse.Namespace) -> tuple[Genotype, str]:
         raise ValueError("--study needs --storage and --trial as well")
     import optuna
 
-    from nas_optuna.report.data import genotype_of_trial, existing_storage
+    from nas_optuna.report.data import existing_storage, genotype_of_trial
 
     study = optuna.load_study(study_name=args.study, storage=existing_storage(args.storage))
     trials = {t.number: t for t in study.get_trials(deepcopy=False)}
