@@ -81,7 +81,7 @@ def figure_top_k(grouped: dict[str, list[StudyRun]], ks: tuple[int, ...] = TOP_K
                 )
             )
     fig.update_layout(
-        title="Mean reward of the top-1/5/25 unique architectures vs models sampled (band: range over seeds)",
+        title="Top-1/5/25 unique architectures: mean reward (band: range over seeds)",
         xaxis_title="models sampled (completed trials, in order of completion)",
         yaxis_title="mean reward (validation accuracy)",
     )
@@ -112,7 +112,7 @@ def figure_best_vs_seconds(grouped: dict[str, list[StudyRun]]) -> go.Figure:
                 )
             )
     fig.update_layout(
-        title="Best reward vs cumulative device-seconds (one line per seed)",
+        title="Best reward vs device-seconds (one line per seed)",
         xaxis_title="cumulative device-seconds (user attr train_seconds)",
         yaxis_title="best reward so far",
     )
@@ -142,6 +142,7 @@ def figure_reward_over_time(grouped: dict[str, list[StudyRun]], n_windows: int =
         title=f"Reward distribution per window of {width} trials (seeds pooled)",
         xaxis_title="trials (window)",
         yaxis_title="reward",
+        xaxis_type="category",  # labels like "1-2" would otherwise be read as dates
     )
     return fig
 
@@ -222,6 +223,6 @@ def figure_choice_heatmaps(runs: list[StudyRun], role: str, n_windows: int = 10)
         coloraxis={"colorscale": "Viridis", "cmin": 0, "cmax": 1},
         height=max(400, 260 * n_rows),
     )
-    fig.update_xaxes(showticklabels=False)
-    fig.update_yaxes(tickfont={"size": 8})
+    fig.update_xaxes(showticklabels=False, type="category")
+    fig.update_yaxes(tickfont={"size": 8}, type="category")
     return fig
