@@ -173,3 +173,23 @@ def test_same_genotype_twice_counts_once(tmp_path):
     curves = top_k_curves(run.trials, (1, 3))
     assert curves[1][-1] == pytest.approx(0.95)
     assert curves[3][-1] == pytest.approx((0.95 + 0.9 + 0.5) / 3)  # NASNet-A's 0.8 is superseded
+
+
+def test_ppo_diagnostics_figure_plots_each_key_per_study():
+    rows = [
+        {
+            "entropy": 2.5 - 0.1 * i,
+            "approx_kl": 0.01,
+            "clip_fraction": 0.1,
+            "baseline": 0.3 + 0.01 * i,
+            "mean_reward": 0.3,
+            "policy_version": i,
+            "n_trials": 20 * (i + 1),
+        }
+        for i in range(4)
+    ]
+    fig = figures.figure_ppo_diagnostics({"x-ppo-s0": rows, "x-ppo-s1": rows[:2]})
+    entropy = [t for t in fig.data if t.yaxis == "y" and t.name == "x-ppo-s0"]
+    assert len(fig.data) == 2 * len(figures.DIAGNOSTIC_KEYS)
+    assert list(entropy[0].x) == [20, 40, 60, 80]
+    assert list(entropy[0].y) == pytest.approx([2.5, 2.4, 2.3, 2.2])
