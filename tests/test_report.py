@@ -52,8 +52,10 @@ def test_load_runs_groups_by_sampler_and_ignores_running_trials(journal):
     tpe0 = runs[2]
     assert tpe0.n_running == 1 and len(tpe0.trials) == 30
     assert all(t.genotype.startswith("normal: ") for t in tpe0.trials)
-    with pytest.raises(ValueError, match="no study matches prefix 'nope'"):
+    with pytest.raises(ValueError, match="no study whose name starts with 'nope'"):
         load_runs(storage, prefix="nope")
+    with pytest.raises(ValueError, match=r"no studies \['exp-cmaes-s0'\]"):
+        load_runs(storage, names=["exp-tpe-s0", "exp-cmaes-s0"])
 
 
 def test_mann_whitney_reports_p_value_and_when_seeds_are_too_few():

@@ -85,7 +85,11 @@ def _add_ppo_section(report: Report, storage: BaseStorage, n_windows: int) -> No
         return
     diagnostics = {}
     for run in ppo_runs:
-        rows = PPOLSTMSampler.diagnostics(optuna.load_study(study_name=run.study_name, storage=storage))
+        try:
+            rows = PPOLSTMSampler.diagnostics(optuna.load_study(study_name=run.study_name, storage=storage))
+        except Exception as err:  # a diagnostics problem must not cost the rest of the report
+            report.notes.append(f"PPO diagnostics of {run.study_name} failed: {type(err).__name__}: {err}")
+            continue
         if rows:
             diagnostics[run.study_name] = list(rows)
     if diagnostics:

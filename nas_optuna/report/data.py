@@ -87,12 +87,12 @@ def load_runs(
     storage: BaseStorage, prefix: str | None = None, names: list[str] | None = None
 ) -> list[StudyRun]:
     """Runs for the studies named, or for all studies whose name starts with `prefix`."""
-    selected = names if names else list_study_names(storage, prefix)
-    if not selected:
-        available = list_study_names(storage)
-        raise ValueError(
-            f"no study matches prefix {prefix!r} in this storage; studies there: {available or 'none'}"
-        )
+    available = list_study_names(storage)
+    selected = names if names else [n for n in available if prefix is None or n.startswith(prefix)]
+    missing = sorted(set(selected) - set(available))
+    if missing or not selected:
+        wanted = f"studies {missing}" if missing else f"study whose name starts with {prefix!r}"
+        raise ValueError(f"this storage has no {wanted}; studies there: {available or 'none'}")
     return [load_run(optuna.load_study(study_name=n, storage=storage)) for n in selected]
 
 
