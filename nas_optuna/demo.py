@@ -38,16 +38,24 @@ class DemoPlan:
     def study_names(self) -> list[str]:
         return [f"{self.name}-{s}-s{seed}" for seed in range(self.seeds) for s in self.samplers]
 
-    def worker_command(self, study_name: str, sampler: str) -> list[str]:
+    def worker_command(self, study_name: str) -> list[str]:
+        sampler, seed = study_name.rsplit("-", 2)[1:]
         return [
             sys.executable, "-c", WORKER,
             "--storage", str(self.storage_path),
             "--study-name", study_name,
             "--study-config", str(self.study_config),
             "--sampler", sampler,
+            "--seed", seed.removeprefix("s"),
             "--n-trials", str(self.n_trials),
             "--device", self.device,
         ]  # fmt: skip
+
+    def create_studies(self) -> None:
+        """The worker loads its study; the demo creates them (maximize) first."""
+        storage = storage_from_url(str(self.storage_path))
+        for name in self.study_names():
+            optuna.create_study(study_name=name, storage=storage, direction="maximize")
 
 
 def packaged_study_config(file_name: str) -> Path:
@@ -78,18 +86,17 @@ def run_workers(plan: DemoPlan, jobs: int, progress: Callable[[str], None] = pri
     """Run one worker per study, at most `jobs` at a time, printing progress; returns failures."""
     plan.out_dir.mkdir(parents=True, exist_ok=True)
     (plan.out_dir / "logs").mkdir(exist_ok=True)
-    pending = [(name, name.rsplit("-", 2)[1]) for name in plan.study_names()]
+    plan.create_studies()
+    pending = list(plan.study_names())
     running: dict[str, subprocess.Popen] = {}
     failures = 0
     start = time.monotonic()
     last_line = ""
     while pending or running:
         while pending and len(running) < jobs:
-            name, sampler = pending.pop(0)
+            name = pending.pop(0)
             log = open(plan.out_dir / "logs" / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
-            running[name] = subprocess.Popen(
-                plan.worker_command(name, sampler), stdout=log, stderr=subprocess.STDOUT
-            )
+            running[name] = subprocess.Popen(plan.worker_command(name), stdout=log, stderr=subprocess.STDOUT)
             log.close()  # the child holds its own handle
         time.sleep(poll)
         for name, proc in list(running.items()):

@@ -24,13 +24,14 @@ def _plan(tmp_path, **changes):
 def test_plan_pairs_samplers_per_seed_and_follows_the_worker_contract(tmp_path):
     plan = _plan(tmp_path)
     assert plan.study_names() == ["d-ppo-s0", "d-random-s0", "d-ppo-s1", "d-random-s1"]
-    command = plan.worker_command("d-random-s1", "random")
+    command = plan.worker_command("d-random-s1")
     flags = dict(zip(command[3::2], command[4::2], strict=True))
     assert flags == {
         "--storage": str(tmp_path / "demo" / "runs.log"),
         "--study-name": "d-random-s1",
         "--study-config": str(plan.study_config),
         "--sampler": "random",
+        "--seed": "1",
         "--n-trials": "7",
         "--device": "cpu",
     }

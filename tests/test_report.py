@@ -155,7 +155,7 @@ def test_show_counts_nasnet_a_parameters(tmp_path, capsys):
 
 
 def test_storage_from_url_rejects_plain_names():
-    with pytest.raises(ValueError, match="neither a journal file"):
+    with pytest.raises(ValueError, match="is neither a"):
         storage_from_url(f"runs-{uuid.uuid4().hex}.db")
 
 

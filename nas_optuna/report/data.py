@@ -31,8 +31,15 @@ def existing_storage(url: str) -> BaseStorage:
 def storage_from_url(url: str) -> BaseStorage:
     """A storage for a URL: '*.log' files are journal files, 'redis://' journal in Redis, else RDB.
 
-    Kept in one place so it can defer to nas_optuna.storage once the worker's version lands.
+    Defers to the worker's `nas_optuna.storage_url.open_storage` (retries, driver fallbacks)
+    where that module is installed.
     """
+    try:
+        from nas_optuna.storage_url import open_storage
+    except ImportError:
+        pass
+    else:
+        return open_storage(url)
     if url.endswith(".log"):
         from optuna.storages.journal import JournalFileBackend
 
