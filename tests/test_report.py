@@ -129,7 +129,8 @@ def test_report_cli_lists_and_writes(journal, tmp_path, capsys):
 
 def test_show_draws_named_and_stored_genotypes(journal, tmp_path, capsys):
     svg = tmp_path / "a.svg"
-    assert main(["show", "nasnet-a", "--out", str(svg)]) == 0
+    small = ["--cells", "1", "--filters", "8"]  # the network is only counted here, keep it cheap
+    assert main(["show", "nasnet-a", *small, "--out", str(svg)]) == 0
     assert ET.parse(svg).getroot().tag.endswith("svg")
     html = tmp_path / "t.html"
     assert (
@@ -142,16 +143,20 @@ def test_show_draws_named_and_stored_genotypes(journal, tmp_path, capsys):
     assert "has no trial 99" in capsys.readouterr().err
 
 
-def test_show_counts_nasnet_a_parameters(tmp_path, capsys):
+def test_show_counts_nasnet_a_parameters_and_mult_adds(tmp_path, capsys):
     import nas_optuna
 
     if not hasattr(nas_optuna, "build_network"):
         pytest.skip("nas_optuna.build_network is not in this branch yet")
-    args = ["show", "nasnet-a", "--cells", "6", "--filters", "32", "--out", str(tmp_path / "n.html")]
+    args = ["show", "nasnet-a", "--cells", "2", "--filters", "24", "--out", str(tmp_path / "n.html")]
     assert main(args) == 0
     out = capsys.readouterr().out
     params = int(out.split("parameters: ")[1].split(" ")[0].replace(",", ""))
-    assert abs(params - 3_347_000) / 3_347_000 < 0.005  # facts sheet: 3.347M, released concat
+    mult_adds = int(out.split("multiply-adds: ")[1].split(" ")[0].replace(",", ""))
+    # Facts sheet, search child N=2, F=24, released concat: 0.758M parameters, ~136M mult-adds.
+    assert abs(params - 758_000) / 758_000 < 0.005
+    assert abs(mult_adds - 136e6) / 136e6 < 0.01
+    assert "2@576 (N=2, F=24)" in out
 
 
 def test_storage_from_url_rejects_plain_names():
