@@ -36,12 +36,15 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import optuna
+
     from nas_optuna.demo import DemoPlan, check_plan, packaged_study_config, run_workers
     from nas_optuna.report.build import make_report, write_report
     from nas_optuna.report.dashboard import attach_to_dashboard
     from nas_optuna.report.data import storage_from_url
     from nas_optuna.report.metrics import format_mean_sd
 
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # the progress lines say what happens
     if args.jobs < 1:
         raise ValueError(f"--jobs must be >= 1, got {args.jobs}")
     config = Path(args.study_config) if args.study_config else packaged_study_config(DEFAULT_CONFIG)

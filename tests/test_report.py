@@ -198,5 +198,5 @@ def test_ppo_diagnostics_figure_plots_each_key_per_study():
     fig = figures.figure_ppo_diagnostics({"x-ppo-s0": rows, "x-ppo-s1": rows[:2]})
     entropy = [t for t in fig.data if t.yaxis == "y" and t.name == "x-ppo-s0"]
     assert len(fig.data) == 2 * len(figures.DIAGNOSTIC_KEYS)
-    assert list(entropy[0].x) == [20, 40, 60, 80]
+    assert list(entropy[0].x) == [0, 1, 2, 3]  # policy versions
     assert list(entropy[0].y) == pytest.approx([2.5, 2.4, 2.3, 2.2])

@@ -151,11 +151,15 @@ DIAGNOSTIC_KEYS = ("entropy", "approx_kl", "clip_fraction", "baseline", "mean_re
 
 
 def figure_ppo_diagnostics(diagnostics: dict[str, list[dict]]) -> go.Figure:
-    """PPO update statistics against trials seen, one line per PPO study."""
+    """PPO update statistics per policy update (version), one line per PPO study.
+
+    The x axis is the policy version: a row's n_trials counts the trials of that update only.
+    """
     fig = make_subplots(rows=len(DIAGNOSTIC_KEYS), cols=1, shared_xaxes=True, subplot_titles=DIAGNOSTIC_KEYS)
     colours = sampler_colours(list(diagnostics))
     for study_name, rows in diagnostics.items():
-        x = [row.get("n_trials") for row in rows]
+        x = [row.get("policy_version") for row in rows]
+        batch = [row.get("n_trials") for row in rows]
         for r, key in enumerate(DIAGNOSTIC_KEYS, start=1):
             fig.add_trace(
                 go.Scatter(
@@ -166,11 +170,13 @@ def figure_ppo_diagnostics(diagnostics: dict[str, list[dict]]) -> go.Figure:
                     legendgroup=study_name,
                     showlegend=r == 1,
                     line={"color": colours[study_name]},
+                    customdata=batch,
+                    hovertemplate=f"update %{{x}} (%{{customdata}} trials): {key} %{{y:.4g}}",
                 ),
                 row=r,
                 col=1,
             )
-    fig.update_xaxes(title_text="trials seen by the policy", row=len(DIAGNOSTIC_KEYS), col=1)
+    fig.update_xaxes(title_text="policy update (version)", row=len(DIAGNOSTIC_KEYS), col=1)
     fig.update_layout(title="PPO policy diagnostics per update", height=220 * len(DIAGNOSTIC_KEYS))
     return fig
 
