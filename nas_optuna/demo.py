@@ -92,24 +92,30 @@ def run_workers(plan: DemoPlan, jobs: int, progress: Callable[[str], None] = pri
     failures = 0
     start = time.monotonic()
     last_line = ""
-    while pending or running:
-        while pending and len(running) < jobs:
-            name = pending.pop(0)
-            log = open(plan.out_dir / "logs" / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
-            running[name] = subprocess.Popen(plan.worker_command(name), stdout=log, stderr=subprocess.STDOUT)
-            log.close()  # the child holds its own handle
-        time.sleep(poll)
-        for name, proc in list(running.items()):
-            if proc.poll() is not None:
-                del running[name]
-                if proc.returncode != 0:
-                    failures += 1
-                    log_path = plan.out_dir / "logs" / f"{name}.log"
-                    progress(f"worker for {name} failed (exit {proc.returncode}); see {log_path}")
-        line = completed_line(plan)
-        if line != last_line:  # print only when something moved
-            progress(f"[{time.monotonic() - start:5.0f} s] {line}")
-            last_line = line
+    try:
+        while pending or running:
+            while pending and len(running) < jobs:
+                name = pending.pop(0)
+                with open(plan.out_dir / "logs" / f"{name}.log", "w") as log:  # the child keeps its own copy
+                    command = plan.worker_command(name)
+                    running[name] = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+            time.sleep(poll)
+            for name, proc in list(running.items()):
+                if proc.poll() is not None:
+                    del running[name]
+                    if proc.returncode != 0:
+                        failures += 1
+                        log_path = plan.out_dir / "logs" / f"{name}.log"
+                        progress(f"worker for {name} failed (exit {proc.returncode}); see {log_path}")
+            line = completed_line(plan)
+            if line != last_line:  # print only when something moved
+                progress(f"[{time.monotonic() - start:5.0f} s] {line}")
+                last_line = line
+    finally:
+        for proc in running.values():  # interrupted: stop our workers (they re-queue their trials)
+            proc.terminate()
+        for proc in running.values():
+            proc.wait()
     return failures
 
 
