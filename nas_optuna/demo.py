@@ -1,0 +1,132 @@
+"""The demo: paired studies (one per sampler and seed) on equal budgets, run by nas-worker
+subprocesses on a journal file, then the report, attached to optuna-dashboard too.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import optuna
+from optuna.trial import TrialState
+
+from nas_optuna.report.data import storage_from_url
+
+# The worker's entry point, run with this interpreter so the demo needs nothing on PATH.
+WORKER = "import sys; from nas_optuna.worker import main; sys.exit(main())"
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    out_dir: Path
+    name: str
+    samplers: tuple[str, ...]
+    seeds: int
+    n_trials: int
+    study_config: Path
+    device: str = "cpu"
+
+    @property
+    def storage_path(self) -> Path:
+        return self.out_dir / "runs.log"
+
+    def study_names(self) -> list[str]:
+        return [f"{self.name}-{s}-s{seed}" for seed in range(self.seeds) for s in self.samplers]
+
+    def worker_command(self, study_name: str) -> list[str]:
+        sampler, seed = study_name.rsplit("-", 2)[1:]
+        return [
+            sys.executable, "-c", WORKER,
+            "--storage", str(self.storage_path),
+            "--study-name", study_name,
+            "--study-config", str(self.study_config),
+            "--sampler", sampler,
+            "--seed", seed.removeprefix("s"),
+            "--n-trials", str(self.n_trials),
+            "--device", self.device,
+        ]  # fmt: skip
+
+    def create_studies(self) -> None:
+        """The worker loads its study; the demo creates them (maximize) first."""
+        storage = storage_from_url(str(self.storage_path))
+        for name in self.study_names():
+            optuna.create_study(study_name=name, storage=storage, direction="maximize")
+
+
+def packaged_study_config(file_name: str) -> Path:
+    """A study config shipped in nas_optuna.studies (the repo's studies/ folder)."""
+    path = Path(str(resources.files("nas_optuna.studies") / file_name))
+    if not path.is_file():
+        raise FileNotFoundError(f"no study config {file_name!r} in nas_optuna.studies; pass a path instead")
+    return path
+
+
+def check_plan(plan: DemoPlan) -> None:
+    if plan.seeds < 1 or plan.n_trials < 1:
+        raise ValueError(f"--seeds and --n-trials must be >= 1, got {plan.seeds} and {plan.n_trials}")
+    if not plan.study_config.is_file():
+        raise FileNotFoundError(f"study config {str(plan.study_config)!r} does not exist")
+    if plan.storage_path.exists():
+        taken = set(plan.study_names()) & set(
+            optuna.get_all_study_names(storage_from_url(str(plan.storage_path)))
+        )
+        if taken:
+            raise ValueError(
+                f"{plan.storage_path} already holds {sorted(taken)}; "
+                f"pick another --name or remove {plan.out_dir}"
+            )
+
+
+def run_workers(plan: DemoPlan, jobs: int, progress: Callable[[str], None] = print, poll: float = 2.0) -> int:
+    """Run one worker per study, at most `jobs` at a time, printing progress; returns failures."""
+    plan.out_dir.mkdir(parents=True, exist_ok=True)
+    (plan.out_dir / "logs").mkdir(exist_ok=True)
+    plan.create_studies()
+    pending = list(plan.study_names())
+    running: dict[str, subprocess.Popen] = {}
+    failures = 0
+    start = time.monotonic()
+    last_line = ""
+    try:
+        while pending or running:
+            while pending and len(running) < jobs:
+                name = pending.pop(0)
+                with open(plan.out_dir / "logs" / f"{name}.log", "w") as log:  # the child keeps its own copy
+                    command = plan.worker_command(name)
+                    running[name] = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+            time.sleep(poll)
+            for name, proc in list(running.items()):
+                if proc.poll() is not None:
+                    del running[name]
+                    if proc.returncode != 0:
+                        failures += 1
+                        log_path = plan.out_dir / "logs" / f"{name}.log"
+                        progress(f"worker for {name} failed (exit {proc.returncode}); see {log_path}")
+            line = completed_line(plan)
+            if line != last_line:  # print only when something moved
+                progress(f"[{time.monotonic() - start:5.0f} s] {line}")
+                last_line = line
+    finally:
+        for proc in running.values():  # interrupted: stop our workers (they re-queue their trials)
+            proc.terminate()
+        for proc in running.values():
+            proc.wait()
+    return failures
+
+
+def completed_line(plan: DemoPlan) -> str:
+    storage = storage_from_url(str(plan.storage_path)) if plan.storage_path.exists() else None
+    existing = set(optuna.get_all_study_names(storage)) if storage else set()
+    parts = []
+    for name in plan.study_names():
+        done = 0
+        if name in existing:
+            study = optuna.load_study(study_name=name, storage=storage)
+            done = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+        parts.append(f"{name} {done}/{plan.n_trials}")
+    return ", ".join(parts)

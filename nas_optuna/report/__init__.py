@@ -1,0 +1,1 @@
+"""The sampler comparison report: data collection, metrics, figures, cell diagrams, HTML."""

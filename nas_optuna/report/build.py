@@ -1,0 +1,159 @@
+"""Assemble the report: load studies, compute the comparison, make figures, write files."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import optuna
+import plotly.graph_objects as go
+from optuna.storages import BaseStorage
+
+from nas_optuna.report import figures
+from nas_optuna.report.data import StudyRun, TrialRecord, load_runs, runs_by_sampler
+from nas_optuna.report.metrics import (
+    Comparison,
+    SamplerSummary,
+    common_budget,
+    compare_samplers,
+    summarize,
+    unique_best,
+)
+
+PPO_NAMES = ("ppo", "ppo_lstm", "ppolstm")
+
+
+@dataclass
+class Report:
+    runs: list[StudyRun]
+    grouped: dict[str, list[StudyRun]]
+    n_common: int
+    summaries: list[SamplerSummary]
+    comparisons: list[Comparison]
+    best: dict[str, tuple[StudyRun, TrialRecord]]  # per sampler: its best unique architecture
+    figures: dict[str, go.Figure] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def make_report(
+    storage: BaseStorage, prefix: str | None = None, names: list[str] | None = None, n_windows: int = 10
+) -> Report:
+    runs = load_runs(storage, prefix, names)
+    grouped = runs_by_sampler(runs)
+    n_common = common_budget(runs)
+    summaries = summarize(grouped, n_common)
+    report = Report(
+        runs=runs,
+        grouped=grouped,
+        n_common=n_common,
+        summaries=summaries,
+        comparisons=compare_samplers(summaries),
+        best=_best_per_sampler(grouped),
+    )
+    running = sum(r.n_running for r in runs)
+    if running:
+        report.notes.append(f"{running} trials were still running and are not counted.")
+    if not any(r.trials for r in runs):
+        report.notes.append("No completed trials yet: figures are empty.")
+    report.figures["top_k"] = figures.figure_top_k(grouped)
+    report.figures["best_vs_seconds"] = figures.figure_best_vs_seconds(grouped)
+    report.figures["reward_over_time"] = figures.figure_reward_over_time(grouped, n_windows)
+    _add_ppo_section(report, storage, n_windows)
+    return report
+
+
+def _best_per_sampler(grouped: dict[str, list[StudyRun]]) -> dict[str, tuple[StudyRun, TrialRecord]]:
+    best = {}
+    for sampler, runs in grouped.items():
+        candidates = [(run, unique_best(run.trials)[0]) for run in runs if run.trials]
+        if candidates:
+            best[sampler] = max(candidates, key=lambda pair: pair[1].value)
+    return best
+
+
+def _add_ppo_section(report: Report, storage: BaseStorage, n_windows: int) -> None:
+    ppo_runs = [r for r in report.runs if r.sampler.lower() in PPO_NAMES and r.trials]
+    if not ppo_runs:
+        return
+    for role in _roles(ppo_runs):
+        report.figures[f"ppo_choices_{role}"] = figures.figure_choice_heatmaps(ppo_runs, role, n_windows)
+    try:
+        from nas_optuna import PPOLSTMSampler  # the sampler lands separately; import only when needed
+    except ImportError as err:
+        report.notes.append(f"PPO diagnostics skipped: cannot import PPOLSTMSampler ({err}).")
+        return
+    diagnostics = {}
+    for run in ppo_runs:
+        try:
+            rows = PPOLSTMSampler.diagnostics(optuna.load_study(study_name=run.study_name, storage=storage))
+        except Exception as err:  # a diagnostics problem must not cost the rest of the report
+            report.notes.append(f"PPO diagnostics of {run.study_name} failed: {type(err).__name__}: {err}")
+            continue
+        if rows:
+            diagnostics[run.study_name] = list(rows)
+    if diagnostics:
+        report.figures["ppo_diagnostics"] = figures.figure_ppo_diagnostics(diagnostics)
+    else:
+        report.notes.append("PPO diagnostics: no policy update recorded yet.")
+
+
+def _roles(runs: list[StudyRun]) -> list[str]:
+    names = {p for r in runs for t in r.trials for p in t.params}
+    return [role for role in ("normal", "reduction", "cell") if any(n.startswith(f"{role}_b") for n in names)]
+
+
+def write_report(report: Report, out_dir: str | Path, static: bool = True) -> list[Path]:
+    """report.html (self-contained), figures/*.json, and figures/*.png/svg when kaleido works."""
+    from nas_optuna.report.html import render_html
+
+    out = Path(out_dir)
+    fig_dir = out / "figures"
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, fig in report.figures.items():
+        path = fig_dir / f"{name}.json"
+        path.write_text(fig.to_json())
+        written.append(path)
+    if static:
+        written += _export_static(report, fig_dir)
+    summary = out / "summary.json"
+    summary.write_text(json.dumps(summary_dict(report), indent=2))
+    html_path = out / "report.html"
+    html_path.write_text(render_html(report), encoding="utf-8")
+    return [html_path, summary, *written]
+
+
+def _export_static(report: Report, fig_dir: Path) -> list[Path]:
+    """PNG and SVG through kaleido (it drives a local Chromium); skipped with a note if that fails."""
+    try:
+        import kaleido  # noqa: F401
+    except ImportError:
+        report.notes.append("Static PNG/SVG export skipped: install kaleido (it needs Chromium) for it.")
+        return []
+    written = []
+    try:
+        for name, fig in report.figures.items():
+            for ext in ("png", "svg"):
+                path = fig_dir / f"{name}.{ext}"
+                fig.write_image(path, width=1100, height=fig.layout.height or 550)
+                written.append(path)
+    except Exception as err:  # kaleido raises various errors when no browser can start
+        report.notes.append(
+            f"Static PNG/SVG export failed ({type(err).__name__}: {err}); HTML and JSON are complete."
+        )
+    return written
+
+
+def summary_dict(report: Report) -> dict:
+    return {
+        "studies": [r.study_name for r in report.runs],
+        "compared_at_n_trials": report.n_common,
+        "samplers": [vars(s) for s in report.summaries],
+        "tests": [vars(c) for c in report.comparisons],
+        "best": {
+            sampler: {"study": run.study_name, "trial": t.number, "value": t.value, "genotype": t.genotype}
+            for sampler, (run, t) in report.best.items()
+        },
+        "notes": report.notes,
+    }

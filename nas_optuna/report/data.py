@@ -1,0 +1,162 @@
+"""Collect finished trials per study, grouped by sampler and seed, for the report.
+
+Only COMPLETE trials count: RUNNING, WAITING, PRUNED and FAILED ones are skipped, so a
+report can be made while workers are still writing to the storage.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.storages import BaseStorage
+from optuna.trial import TrialState
+
+from nas_optuna.genotype import Genotype
+from nas_optuna.space import genotype_from_params, nasnet_space, pnas_space
+
+
+def existing_storage(url: str) -> BaseStorage:
+    """Like `storage_from_url`, but a journal file must already exist (reading never creates one)."""
+    if url.endswith(".log") and not Path(url).is_file():
+        raise FileNotFoundError(
+            f"storage file {url!r} does not exist; pass the journal file the workers write"
+        )
+    return storage_from_url(url)
+
+
+def storage_from_url(url: str) -> BaseStorage:
+    """A storage for a URL: '*.log' files are journal files, 'redis://' journal in Redis, else RDB.
+
+    Defers to the worker's `nas_optuna.storage_url.open_storage` (retries, driver fallbacks)
+    where that module is installed.
+    """
+    try:
+        from nas_optuna.storage_url import open_storage
+    except ImportError:
+        pass
+    else:
+        return open_storage(url)
+    if url.endswith(".log"):
+        from optuna.storages.journal import JournalFileBackend
+
+        return optuna.storages.JournalStorage(JournalFileBackend(url))
+    if url.startswith(("redis://", "rediss://")):
+        from optuna.storages.journal import JournalRedisBackend
+
+        return optuna.storages.JournalStorage(JournalRedisBackend(url))
+    if "://" not in url:
+        raise ValueError(
+            f"storage {url!r} is neither a journal file ('*.log') nor a URL; "
+            "give e.g. 'runs.log', 'sqlite:///runs.db' or 'postgresql://user@host/db'"
+        )
+    return optuna.storages.RDBStorage(url)
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """One finished trial, in the order it finished."""
+
+    number: int
+    value: float
+    genotype: str
+    train_seconds: float
+    params: dict[str, Any]
+    user_attrs: dict[str, Any]
+
+
+@dataclass
+class StudyRun:
+    """One study: one sampler with one seed."""
+
+    study_name: str
+    sampler: str
+    seed: int | None
+    budget: Any
+    user_attrs: dict[str, Any]
+    trials: list[TrialRecord] = field(default_factory=list)
+    n_running: int = 0
+
+    @property
+    def values(self) -> list[float]:
+        return [t.value for t in self.trials]
+
+
+def list_study_names(storage: BaseStorage, prefix: str | None = None) -> list[str]:
+    names = [s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)]
+    return sorted(n for n in names if prefix is None or n.startswith(prefix))
+
+
+def load_runs(
+    storage: BaseStorage, prefix: str | None = None, names: list[str] | None = None
+) -> list[StudyRun]:
+    """Runs for the studies named, or for all studies whose name starts with `prefix`."""
+    available = list_study_names(storage)
+    selected = names if names else [n for n in available if prefix is None or n.startswith(prefix)]
+    missing = sorted(set(selected) - set(available))
+    if missing or not selected:
+        wanted = f"studies {missing}" if missing else f"study whose name starts with {prefix!r}"
+        raise ValueError(f"this storage has no {wanted}; studies there: {available or 'none'}")
+    return [load_run(optuna.load_study(study_name=n, storage=storage)) for n in selected]
+
+
+def load_run(study: optuna.Study) -> StudyRun:
+    attrs = dict(study.user_attrs)
+    run = StudyRun(
+        study_name=study.study_name,
+        sampler=str(attrs.get("sampler", _sampler_from_name(study.study_name))),
+        seed=attrs.get("seed"),
+        budget=attrs.get("budget"),
+        user_attrs=attrs,
+    )
+    trials = study.get_trials(deepcopy=False)
+    run.n_running = sum(t.state == TrialState.RUNNING for t in trials)
+    done = [t for t in trials if t.state == TrialState.COMPLETE and t.value is not None]
+    done.sort(key=lambda t: (t.datetime_complete is None, t.datetime_complete, t.number))
+    run.trials = [_record(t) for t in done if math.isfinite(t.value)]
+    return run
+
+
+def _record(trial: optuna.trial.FrozenTrial) -> TrialRecord:
+    attrs = trial.user_attrs
+    return TrialRecord(
+        number=trial.number,
+        value=float(trial.value),
+        genotype=str(attrs.get("genotype") or _genotype_key(trial.params, attrs)),
+        train_seconds=float(attrs.get("train_seconds", 0.0)),
+        params=dict(trial.params),
+        user_attrs=dict(attrs),
+    )
+
+
+def genotype_of_trial(params: dict[str, Any], user_attrs: dict[str, Any]) -> Genotype:
+    """The trial's genotype: its "genotype" user attr, else rebuilt from its params."""
+    if user_attrs.get("genotype"):
+        return Genotype.from_string(str(user_attrs["genotype"]))
+    space = pnas_space() if any(k.startswith("cell_") for k in params) else nasnet_space()
+    # Smaller spaces (fewer blocks, no combine) use a subset of the same names and choices.
+    return genotype_from_params(params, {k: v for k, v in space.items() if k in params})
+
+
+def _genotype_key(params: dict[str, Any], user_attrs: dict[str, Any]) -> str:
+    """Genotype string for deduplication; trials outside the NASNet spaces fall back to their params."""
+    try:
+        return str(genotype_of_trial(params, user_attrs))
+    except (ValueError, KeyError, IndexError):
+        return repr(sorted(params.items()))
+
+
+def _sampler_from_name(study_name: str) -> str:
+    """NAME-<sampler>-s<seed> is the worker's naming; fall back to it without user attrs."""
+    parts = study_name.rsplit("-", 2)
+    return parts[-2] if len(parts) == 3 and parts[-1].startswith("s") else "unknown"
+
+
+def runs_by_sampler(runs: list[StudyRun]) -> dict[str, list[StudyRun]]:
+    grouped: dict[str, list[StudyRun]] = {}
+    for run in runs:
+        grouped.setdefault(run.sampler, []).append(run)
+    return dict(sorted(grouped.items()))

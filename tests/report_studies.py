@@ -1,0 +1,40 @@
+"""Small paired studies, made the way the worker makes them, for the report tests."""
+
+from __future__ import annotations
+
+import optuna
+from nas_optuna.objectives import SyntheticObjective
+
+from nas_optuna import nasnet_space
+
+SAMPLERS = {
+    "random": lambda seed: optuna.samplers.RandomSampler(seed=seed),
+    "tpe": lambda seed: optuna.samplers.TPESampler(seed=seed, n_startup_trials=5),
+}
+
+
+def make_paired_studies(
+    storage, name: str, n_trials: int, seeds: int, samplers=("random", "tpe")
+) -> list[str]:
+    """Studies NAME-<sampler>-s<seed> on the synthetic objective, with the worker's user attrs."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    space = nasnet_space()
+    objective = SyntheticObjective(space, target_seed=0, noise=0.02)
+    memory = optuna.storages.InMemoryStorage()
+    names = []
+    for sampler in samplers:
+        for seed in range(seeds):
+            # Optimize in memory, then copy: one write per trial instead of one per parameter.
+            study = optuna.create_study(
+                study_name=f"{name}-{sampler}-s{seed}",
+                storage=memory,
+                direction="maximize",
+                sampler=SAMPLERS.get(sampler, SAMPLERS["random"])(seed),
+            )
+            study.set_user_attr("sampler", sampler)
+            study.set_user_attr("seed", seed)
+            study.set_user_attr("budget", {"n_trials": n_trials})
+            study.optimize(objective, n_trials=n_trials)
+            optuna.copy_study(from_study_name=study.study_name, from_storage=memory, to_storage=storage)
+            names.append(study.study_name)
+    return names

@@ -1,0 +1,62 @@
+import importlib.util
+from pathlib import Path
+
+import optuna
+import pytest
+
+from nas_optuna.cli import main
+from nas_optuna.demo import DemoPlan, check_plan, packaged_study_config
+from nas_optuna.report.data import storage_from_url
+
+
+def _plan(tmp_path, **changes):
+    settings = dict(
+        out_dir=tmp_path / "demo",
+        name="d",
+        samplers=("ppo", "random"),
+        seeds=2,
+        n_trials=7,
+        study_config=packaged_study_config("synthetic-demo.toml"),
+    )
+    return DemoPlan(**{**settings, **changes})
+
+
+def test_plan_pairs_samplers_per_seed_and_follows_the_worker_contract(tmp_path):
+    plan = _plan(tmp_path)
+    assert plan.study_names() == ["d-ppo-s0", "d-random-s0", "d-ppo-s1", "d-random-s1"]
+    command = plan.worker_command("d-random-s1")
+    flags = dict(zip(command[3::2], command[4::2], strict=True))
+    assert flags == {
+        "--storage": str(tmp_path / "demo" / "runs.log"),
+        "--study-name": "d-random-s1",
+        "--study-config": str(plan.study_config),
+        "--sampler": "random",
+        "--seed": "1",
+        "--n-trials": "7",
+        "--device": "cpu",
+    }
+
+
+def test_demo_refuses_to_reuse_existing_studies_and_bad_settings(tmp_path):
+    plan = _plan(tmp_path)
+    plan.out_dir.mkdir()
+    optuna.create_study(study_name="d-ppo-s1", storage=storage_from_url(str(plan.storage_path)))
+    with pytest.raises(ValueError, match=r"already holds \['d-ppo-s1'\]"):
+        check_plan(plan)
+    with pytest.raises(ValueError, match="--seeds and --n-trials must be >= 1"):
+        check_plan(_plan(tmp_path, n_trials=0))
+    with pytest.raises(FileNotFoundError, match="no study config 'nope.toml'"):
+        packaged_study_config("nope.toml")
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("nas_optuna.worker") is None, reason="nas_optuna.worker not merged yet"
+)
+def test_demo_runs_workers_and_writes_the_report(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--n-trials", "6", "--jobs", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "demo-ppo-s0 6/6" in printed and "demo-random-s0 6/6" in printed
+    assert Path(out / "report" / "report.html").is_file()
+    study = optuna.load_study(study_name="demo-ppo-s0", storage=storage_from_url(str(out / "runs.log")))
+    assert study.user_attrs["sampler"] == "ppo"

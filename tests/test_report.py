@@ -1,0 +1,202 @@
+import json
+import math
+import uuid
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import optuna
+import pytest
+from report_studies import make_paired_studies
+
+from nas_optuna import NASNET_A, nasnet_space, params_from_genotype
+from nas_optuna.cli import main
+from nas_optuna.report import figures
+from nas_optuna.report.build import make_report, write_report
+from nas_optuna.report.data import TrialRecord, load_runs, storage_from_url
+from nas_optuna.report.diagram import cell_svg
+from nas_optuna.report.metrics import SamplerSummary, compare_samplers, top_k_curves
+
+
+@pytest.fixture(scope="module")
+def journal(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("report") / "runs.log")
+    storage = storage_from_url(path)
+    make_paired_studies(storage, "exp", n_trials=30, seeds=2)
+    # A trial still running must not count.
+    optuna.load_study(study_name="exp-tpe-s0", storage=storage).ask()
+    return path
+
+
+def _record(i, value, genotype):
+    return TrialRecord(i, value, genotype, 1.0, {}, {})
+
+
+def test_top_k_curves_match_brute_force_with_duplicates():
+    rng = np.random.default_rng(0)
+    trials = [_record(i, float(rng.random()), f"g{rng.integers(8)}") for i in range(40)]
+    curves = top_k_curves(trials, (1, 5))
+    for n in range(1, len(trials) + 1):
+        best = {}
+        for t in trials[:n]:
+            best[t.genotype] = max(best.get(t.genotype, -1.0), t.value)
+        ranked = sorted(best.values(), reverse=True)
+        for k in (1, 5):
+            expected = np.mean(ranked[:k]) if len(ranked) >= k else math.nan
+            assert curves[k][n - 1] == pytest.approx(expected, nan_ok=True)
+
+
+def test_load_runs_groups_by_sampler_and_ignores_running_trials(journal):
+    storage = storage_from_url(journal)
+    runs = load_runs(storage, prefix="exp-")
+    assert [(r.sampler, r.seed) for r in runs] == [("random", 0), ("random", 1), ("tpe", 0), ("tpe", 1)]
+    tpe0 = runs[2]
+    assert tpe0.n_running == 1 and len(tpe0.trials) == 30
+    assert all(t.genotype.startswith("normal: ") for t in tpe0.trials)
+    with pytest.raises(ValueError, match="no study whose name starts with 'nope'"):
+        load_runs(storage, prefix="nope")
+    with pytest.raises(ValueError, match=r"no studies \['exp-cmaes-s0'\]"):
+        load_runs(storage, names=["exp-tpe-s0", "exp-cmaes-s0"])
+
+
+def test_mann_whitney_reports_p_value_and_when_seeds_are_too_few():
+    def summary(name, best):
+        return SamplerSummary(name, len(best), 10, (10,) * len(best), tuple(best), tuple(best), tuple(best))
+
+    separated = compare_samplers(
+        [summary("a", [0.1, 0.2, 0.3, 0.4, 0.5]), summary("b", [0.6, 0.7, 0.8, 0.9, 1.0])]
+    )
+    assert separated[0].p_value == pytest.approx(2 / math.comb(10, 5))
+    assert separated[0].note == "significant at 5%"
+    three = compare_samplers([summary("a", [0.1, 0.2, 0.3]), summary("b", [0.6, 0.7, 0.8])])
+    assert three[0].p_value == pytest.approx(0.1) and "too few seeds" in three[0].note
+    one = compare_samplers([summary("a", [0.1]), summary("b", [0.6, 0.7])])
+    assert one[0].p_value is None and "too few seeds" in one[0].note
+
+
+def test_cell_diagram_is_valid_svg_with_every_op_and_output_edge():
+    svg = cell_svg(NASNET_A.reduction, "Reduction cell")
+    root = ET.fromstring(svg)
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    ops = [op for b in NASNET_A.reduction.blocks for op in (b.op_a, b.op_b)]
+    assert sorted(t for t in texts if t in ops) == sorted(ops)
+    dashed = [p for p in root.iter("{http://www.w3.org/2000/svg}path") if p.get("stroke-dasharray")]
+    assert len(dashed) == len(NASNET_A.reduction.output_states("released")) == 4
+    assert "Reduction cell" in texts
+
+
+def test_choice_frequencies_sum_to_one_per_window(journal):
+    runs = load_runs(storage_from_url(journal), prefix="exp-random")
+    labels, choices, z = figures.choice_frequencies(runs, "normal_b0_op_a", width=10)
+    assert labels == ["1-10", "11-20", "21-30"]
+    assert set(choices) <= set(nasnet_space()["normal_b0_op_a"].choices)
+    assert np.allclose(z.sum(axis=0), 1.0)
+
+
+def test_report_writes_html_json_and_summary(journal, tmp_path):
+    report = make_report(storage_from_url(journal), prefix="exp-")
+    paths = write_report(report, tmp_path, static=False)
+    html = (tmp_path / "report.html").read_text()
+    for name in ("exp-random-s0", "exp-tpe-s1", "fig-top_k", "fig-best_vs_seconds", "Normal cell"):
+        assert name in html
+    assert "1 trials were still running" in html
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["compared_at_n_trials"] == 30
+    best_tpe = summary["best"]["tpe"]
+    assert best_tpe["genotype"] in html.replace("&#x27;", "'")
+    runs = load_runs(storage_from_url(journal), prefix="exp-tpe")
+    assert best_tpe["value"] == max(t.value for r in runs for t in r.trials)
+    assert {p.name for p in paths} >= {"report.html", "top_k.json", "reward_over_time.json"}
+
+
+def test_ppo_study_gets_choice_heatmaps(tmp_path):
+    storage = storage_from_url(str(tmp_path / "ppo.log"))
+    make_paired_studies(storage, "p", n_trials=12, seeds=1, samplers=("ppo",))
+    report = make_report(storage, prefix="p-")
+    assert {"ppo_choices_normal", "ppo_choices_reduction"} <= set(report.figures)
+    heatmaps = [t for t in report.figures["ppo_choices_normal"].data if t.type == "heatmap"]
+    assert len(heatmaps) == 25
+
+
+def test_report_cli_lists_and_writes(journal, tmp_path, capsys):
+    assert main(["report", "--storage", journal, "--list"]) == 0
+    assert "exp-random-s1" in capsys.readouterr().out
+    out = tmp_path / "cli"
+    assert main(["report", "--storage", journal, "--prefix", "exp-", "--out", str(out), "--no-static"]) == 0
+    assert (out / "report.html").is_file()
+    assert main(["report", "--storage", str(tmp_path / "missing.log"), "--list"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_show_draws_named_and_stored_genotypes(journal, tmp_path, capsys):
+    svg = tmp_path / "a.svg"
+    small = ["--cells", "1", "--filters", "8"]  # the network is only counted here, keep it cheap
+    assert main(["show", "nasnet-a", *small, "--out", str(svg)]) == 0
+    assert ET.parse(svg).getroot().tag.endswith("svg")
+    html = tmp_path / "t.html"
+    assert (
+        main(["show", "--storage", journal, "--study", "exp-random-s0", "--trial", "3", "--out", str(html)])
+        == 0
+    )
+    trial = optuna.load_study(study_name="exp-random-s0", storage=storage_from_url(journal)).trials[3]
+    assert trial.user_attrs["genotype"] in capsys.readouterr().out
+    assert main(["show", "--storage", journal, "--study", "exp-random-s0", "--trial", "99"]) == 2
+    assert "has no trial 99" in capsys.readouterr().err
+
+
+def test_show_counts_nasnet_a_parameters_and_mult_adds(tmp_path, capsys):
+    import nas_optuna
+
+    if not hasattr(nas_optuna, "build_network"):
+        pytest.skip("nas_optuna.build_network is not in this branch yet")
+    args = ["show", "nasnet-a", "--cells", "2", "--filters", "24", "--out", str(tmp_path / "n.html")]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    params = int(out.split("parameters: ")[1].split(" ")[0].replace(",", ""))
+    mult_adds = int(out.split("multiply-adds: ")[1].split(" ")[0].replace(",", ""))
+    # Facts sheet, search child N=2, F=24, released concat: 0.758M parameters, ~136M mult-adds.
+    assert abs(params - 758_000) / 758_000 < 0.005
+    assert abs(mult_adds - 136e6) / 136e6 < 0.01
+    assert "2@576 (N=2, F=24)" in out
+
+
+def test_storage_from_url_rejects_plain_names():
+    with pytest.raises(ValueError, match="is neither a"):
+        storage_from_url(f"runs-{uuid.uuid4().hex}.db")
+
+
+def test_same_genotype_twice_counts_once(tmp_path):
+    storage = storage_from_url(str(tmp_path / "dup.log"))
+    study = optuna.create_study(study_name="d-random-s0", storage=storage, direction="maximize")
+    space = nasnet_space()
+    for value in (0.9, 0.5):
+        trial = study.ask(space)
+        study.tell(trial, value)
+    params = params_from_genotype(NASNET_A)
+    for value in (0.8, 0.95):
+        study.enqueue_trial(params)
+        trial = study.ask(space)
+        study.tell(trial, value)
+    (run,) = load_runs(storage, prefix="d-")
+    curves = top_k_curves(run.trials, (1, 3))
+    assert curves[1][-1] == pytest.approx(0.95)
+    assert curves[3][-1] == pytest.approx((0.95 + 0.9 + 0.5) / 3)  # NASNet-A's 0.8 is superseded
+
+
+def test_ppo_diagnostics_figure_plots_each_key_per_study():
+    rows = [
+        {
+            "entropy": 2.5 - 0.1 * i,
+            "approx_kl": 0.01,
+            "clip_fraction": 0.1,
+            "baseline": 0.3 + 0.01 * i,
+            "mean_reward": 0.3,
+            "policy_version": i,
+            "n_trials": 20 * (i + 1),
+        }
+        for i in range(4)
+    ]
+    fig = figures.figure_ppo_diagnostics({"x-ppo-s0": rows, "x-ppo-s1": rows[:2]})
+    entropy = [t for t in fig.data if t.yaxis == "y" and t.name == "x-ppo-s0"]
+    assert len(fig.data) == 2 * len(figures.DIAGNOSTIC_KEYS)
+    assert list(entropy[0].x) == [0, 1, 2, 3]  # policy versions
+    assert list(entropy[0].y) == pytest.approx([2.5, 2.4, 2.3, 2.2])
