@@ -9,6 +9,7 @@ from nas_optuna.genotype import (
     Genotype,
     parse_genotype,
 )
+from nas_optuna.samplers.ppo_lstm import PPOLSTMSampler
 from nas_optuna.space import (
     PNAS_OPS,
     genotype_from_params,
@@ -23,6 +24,7 @@ __all__ = [
     "NASNET_A",
     "NASNET_OPS",
     "PNAS_OPS",
+    "PPOLSTMSampler",
     "Block",
     "Cell",
     "Genotype",

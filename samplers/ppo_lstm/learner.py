@@ -59,7 +59,13 @@ class Learner:
             init_seed=settings.init_seed,
         )
         if initial_policy is not None:
-            self.policy.load_state_dict(initial_policy)
+            try:
+                self.policy.load_state_dict(initial_policy)
+            except RuntimeError as error:
+                raise ValueError(
+                    "init_policy was learned on another search space or with another hidden_size/"
+                    f"embedding_size; a warm start needs the same ones ({error})"
+                ) from None
             self.policy.invalidate_cache()
         self.optimizer = make_optimizer(self.policy, settings.ppo)
         self.version = 0
