@@ -56,7 +56,9 @@ class LSTMPolicy(nn.Module):
         previous = 1 + self._offsets[:-1] + actions[:, :-1]
         tokens = torch.cat([torch.zeros(batch, 1, dtype=torch.long), previous], dim=1)
         outputs, _ = self.lstm(self.embedding(tokens))
-        logits = self.head(outputs).gather(-1, self._choice_index.expand(batch, -1, -1))
+        # Each step's own head rows only (T x width x H), not all heads at every step.
+        weight = self.head.weight[self._choice_index]
+        logits = torch.einsum("bth,tch->btc", outputs, weight) + self.head.bias[self._choice_index]
         logits = logits.masked_fill(~self._choice_mask, _MASKED_LOGIT)
         log_probs = torch.log_softmax(logits, dim=-1)
         chosen = log_probs.gather(-1, actions.unsqueeze(-1)).squeeze(-1)

@@ -25,9 +25,54 @@ class PPOSettings:
     max_grad_norm: float = 1.0
 
 
-def make_optimizer(policy: LSTMPolicy, settings: PPOSettings) -> torch.optim.Optimizer:
-    # Plain Adam without foreach/fused kernels: one code path on every machine, same bits.
-    return torch.optim.Adam(policy.parameters(), lr=settings.learning_rate, foreach=False)
+class Adam:
+    """Adam (Kingma & Ba 2015) in a few lines: one plain code path on every machine, so racing
+    workers get the same bits, and no torch.optim import (which loads torch._dynamo, ~3 s)."""
+
+    def __init__(self, params: Sequence[torch.nn.Parameter], lr: float, betas=(0.9, 0.999), eps=1e-8):
+        self.params = list(params)
+        self.lr, self.betas, self.eps = lr, betas, eps
+        self.step_count = 0
+        self.m = [torch.zeros_like(p) for p in self.params]
+        self.v = [torch.zeros_like(p) for p in self.params]
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        self.step_count += 1
+        beta1, beta2 = self.betas
+        correction1 = 1 - beta1**self.step_count
+        correction2 = 1 - beta2**self.step_count
+        for p, m, v in zip(self.params, self.m, self.v, strict=True):
+            if p.grad is None:
+                continue
+            m.mul_(beta1).add_(p.grad, alpha=1 - beta1)
+            v.mul_(beta2).addcmul_(p.grad, p.grad, value=1 - beta2)
+            denominator = (v / correction2).sqrt_().add_(self.eps)
+            p.addcdiv_(m, denominator, value=-self.lr / correction1)
+
+    def state_dict(self) -> dict:
+        return {"step": self.step_count, "m": [t.clone() for t in self.m], "v": [t.clone() for t in self.v]}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.step_count = int(state["step"])
+        self.m = [t.clone() for t in state["m"]]
+        self.v = [t.clone() for t in state["v"]]
+
+
+def make_optimizer(policy: LSTMPolicy, settings: PPOSettings) -> Adam:
+    return Adam(policy.parameters(), lr=settings.learning_rate)
+
+
+def clip_grad_norm(params: Sequence[torch.nn.Parameter], max_norm: float) -> None:
+    grads = [p.grad for p in params if p.grad is not None]
+    norm = torch.sqrt(sum((g.double() ** 2).sum() for g in grads))
+    if norm > max_norm:
+        for g in grads:
+            g.mul_(float(max_norm / norm))
 
 
 @contextlib.contextmanager
@@ -43,7 +88,7 @@ def single_thread() -> Iterator[None]:
 
 def ppo_update(
     policy: LSTMPolicy,
-    optimizer: torch.optim.Optimizer,
+    optimizer: Adam,
     actions: Sequence[Sequence[int]],
     old_log_probs: Sequence[Sequence[float]],
     advantages: Sequence[float],
@@ -68,7 +113,7 @@ def ppo_update(
             loss = policy_loss - settings.entropy_weight * entropy_bonus
             optimizer.zero_grad()
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(policy.parameters(), settings.max_grad_norm, foreach=False)
+            clip_grad_norm(list(policy.parameters()), settings.max_grad_norm)
             optimizer.step()
             with torch.no_grad():
                 stats = {
