@@ -72,11 +72,12 @@ class LSTMPolicy(nn.Module):
     def _weights(self) -> dict[str, np.ndarray]:
         if self._numpy_weights is None:
             lstm = self.lstm
+            with torch.no_grad():
+                # Input-to-gate products of every token, computed once per policy version.
+                token_gates = self.embedding.weight @ lstm.weight_ih_l0.T + lstm.bias_ih_l0 + lstm.bias_hh_l0
             self._numpy_weights = {
-                "embedding": self.embedding.weight.detach().numpy().astype(np.float64),
-                "w_ih": lstm.weight_ih_l0.detach().numpy().astype(np.float64),
+                "token_gates": token_gates.numpy().astype(np.float64),
                 "w_hh": lstm.weight_hh_l0.detach().numpy().astype(np.float64),
-                "bias": (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach().numpy().astype(np.float64),
                 "head_w": self.head.weight.detach().numpy().astype(np.float64),
                 "head_b": self.head.bias.detach().numpy().astype(np.float64),
             }
@@ -85,29 +86,27 @@ class LSTMPolicy(nn.Module):
     def sample(self, rng: np.random.RandomState) -> tuple[list[int], list[float]]:
         """One rollout: an action index and its log-probability for every decision."""
         w = self._weights()
-        hidden_size = w["w_hh"].shape[1]
-        h = np.zeros(hidden_size)
-        c = np.zeros(hidden_size)
+        token_gates, w_hh, head_w, head_b = w["token_gates"], w["w_hh"], w["head_w"], w["head_b"]
+        size = w_hh.shape[1]
+        h = np.zeros(size)
+        c = np.zeros(size)
         token = 0
         actions: list[int] = []
         log_probs: list[float] = []
         offset = 0
-        for n in self.n_choices:
-            gates = w["w_ih"] @ w["embedding"][token] + w["w_hh"] @ h + w["bias"]
-            i, f, g, o = np.split(gates, 4)  # PyTorch's gate order
-            c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
-            h = _sigmoid(o) * np.tanh(c)
-            logits = w["head_w"][offset : offset + n] @ h + w["head_b"][offset : offset + n]
+        uniforms = rng.random_sample(len(self.n_choices))
+        for t, n in enumerate(self.n_choices):
+            gates = token_gates[token] + w_hh @ h
+            sig = 1.0 / (1.0 + np.exp(-gates))  # PyTorch's gate order: i, f, g, o
+            c = sig[size : 2 * size] * c + sig[:size] * np.tanh(gates[2 * size : 3 * size])
+            h = sig[3 * size :] * np.tanh(c)
+            logits = head_w[offset : offset + n] @ h + head_b[offset : offset + n]
             logits -= logits.max()
-            log_p = logits - np.log(np.exp(logits).sum())
-            action = int(np.searchsorted(np.cumsum(np.exp(log_p)), rng.random_sample() * np.exp(log_p).sum()))
-            action = min(action, n - 1)
+            probs = np.exp(logits)
+            total = probs.sum()
+            action = min(int(np.searchsorted(np.cumsum(probs), uniforms[t] * total)), n - 1)
             actions.append(action)
-            log_probs.append(float(log_p[action]))
+            log_probs.append(float(logits[action] - np.log(total)))
             token = 1 + offset + action
             offset += n
         return actions, log_probs
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))

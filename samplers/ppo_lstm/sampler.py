@@ -99,7 +99,7 @@ class PPOLSTMSampler(BaseSampler):
             return {}
         params: dict[str, Any] = {}
         space = self._policy_space(study)
-        if space and all(search_space.get(name) == d for name, d in space.items()):
+        if space and all(_same(search_space.get(name), d) for name, d in space.items()):
             with self._lock:
                 learner = self._catch_up(study, trial.number)
                 actions, log_probs = learner.policy.sample(self._rng)
@@ -241,6 +241,10 @@ class PPOLSTMSampler(BaseSampler):
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
+
+
+def _same(a: BaseDistribution | None, b: BaseDistribution) -> bool:
+    return a is b or a == b  # identity first: infer_relative_search_space hands ours back
 
 
 def _params_match(trial: FrozenTrial, space: Space, actions: Sequence[int]) -> bool:
