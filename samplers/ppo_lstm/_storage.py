@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
+import tempfile
 import zlib
 from typing import Any
 
 import optuna
+from optuna.artifacts import upload_artifact
 from optuna.trial import FrozenTrial
 
 PREFIX = "ppo_lstm:"
@@ -39,17 +42,30 @@ def write_study_attr(study: optuna.Study, key: str, value: Any) -> None:
     study._storage.set_study_system_attr(study._study_id, key, value)
 
 
-def write_checkpoint(study: optuna.Study, version: int, data: bytes, slot: int) -> None:
-    """Chunks first, pointer last: a reader never follows a pointer to unwritten chunks.
+def write_checkpoint(
+    study: optuna.Study, version: int, data: bytes, slot: int, artifact_store: Any = None
+) -> None:
+    """Payload first, pointer last: a reader never follows a pointer to unwritten data.
 
-    Two slots alternate, so a reader that follows the pointer while the next checkpoint is
-    being written still finds whole chunks (the sha256 catches the rare overwrite).
+    Without an artifact store the payload goes into study system attrs, chunked. Two slots
+    alternate, so a reader that follows the pointer while the next checkpoint is being written
+    still finds whole chunks (the sha256 catches the rare overwrite).
     """
-    text = base64.b64encode(zlib.compress(data, 6)).decode("ascii")
-    chunks = [text[i : i + CHUNK_CHARS] for i in range(0, len(text), CHUNK_CHARS)]
-    for index, chunk in enumerate(chunks):
-        write_study_attr(study, f"{POINTER_KEY}:{slot}:{index}", chunk)
-    pointer = {"version": version, "slot": slot, "n_chunks": len(chunks), "sha256": _digest(data)}
+    pointer: dict[str, Any] = {"version": version, "sha256": _digest(data)}
+    if artifact_store is not None:
+        with tempfile.TemporaryDirectory() as directory:
+            path = os.path.join(directory, f"ppo_lstm_checkpoint_{version}.pt")
+            with open(path, "wb") as file:
+                file.write(data)
+            pointer["artifact_id"] = upload_artifact(
+                artifact_store=artifact_store, file_path=path, study_or_trial=study
+            )
+    else:
+        text = base64.b64encode(zlib.compress(data, 6)).decode("ascii")
+        chunks = [text[i : i + CHUNK_CHARS] for i in range(0, len(text), CHUNK_CHARS)]
+        for index, chunk in enumerate(chunks):
+            write_study_attr(study, f"{POINTER_KEY}:{slot}:{index}", chunk)
+        pointer.update(slot=slot, n_chunks=len(chunks))
     write_study_attr(study, POINTER_KEY, pointer)
 
 
@@ -58,17 +74,23 @@ def read_checkpoint_version(study: optuna.Study) -> int | None:
     return None if pointer is None else int(pointer["version"])
 
 
-def read_checkpoint(study: optuna.Study) -> tuple[int, bytes] | None:
+def read_checkpoint(study: optuna.Study, artifact_store: Any = None) -> tuple[int, bytes] | None:
     """The newest checkpoint (version, bytes), or None if there is none or it is being overwritten."""
     attrs = study._storage.get_study_system_attrs(study._study_id)
     pointer = attrs.get(POINTER_KEY)
     if pointer is None:
         return None
-    try:
-        text = "".join(attrs[f"{POINTER_KEY}:{pointer['slot']}:{i}"] for i in range(pointer["n_chunks"]))
-        data = zlib.decompress(base64.b64decode(text))
-    except (KeyError, ValueError, zlib.error):
-        return None
+    if "artifact_id" in pointer:
+        if artifact_store is None:
+            raise ValueError("this study keeps PPO checkpoints in an artifact store: pass artifact_store=")
+        with artifact_store.open_reader(pointer["artifact_id"]) as reader:
+            data = reader.read()
+    else:
+        try:
+            text = "".join(attrs[f"{POINTER_KEY}:{pointer['slot']}:{i}"] for i in range(pointer["n_chunks"]))
+            data = zlib.decompress(base64.b64decode(text))
+        except (KeyError, ValueError, zlib.error):
+            return None
     if _digest(data) != pointer["sha256"]:
         return None
     return int(pointer["version"]), data

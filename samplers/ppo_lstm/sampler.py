@@ -49,9 +49,10 @@ class PPOLSTMSampler(BaseSampler):
         epochs: int = 4,
         max_grad_norm: float = 1.0,
         max_staleness: int = 10,
-        checkpoint_every: int = 10,
+        checkpoint_every: int = 25,
         init_seed: int = 0,
         init_policy: str | os.PathLike | optuna.Study | None = None,
+        artifact_store: Any = None,
         independent_sampler: BaseSampler | None = None,
         seed: int | None = None,
     ) -> None:
@@ -74,6 +75,7 @@ class PPOLSTMSampler(BaseSampler):
             ppo=PPOSettings(learning_rate, entropy_weight, clip_range, epochs, max_grad_norm),
         )  # fmt: skip
         self._checkpoint_every = checkpoint_every
+        self._artifact_store = artifact_store
         self._rng = np.random.RandomState(seed)
         self._independent = independent_sampler or RandomSampler(seed=seed)
         self._space: Space | None = None
@@ -185,7 +187,7 @@ class PPOLSTMSampler(BaseSampler):
         return learner
 
     def _load_checkpoint(self, study: optuna.Study) -> None:
-        found = _storage.read_checkpoint(study)
+        found = _storage.read_checkpoint(study, self._artifact_store)
         if found is not None and found[0] > self._learner.version:
             self._learner.load_state_bytes(found[1])
             self._finished.clear()
@@ -197,9 +199,9 @@ class PPOLSTMSampler(BaseSampler):
         stored = _storage.read_checkpoint_version(study)
         if stored is None or stored < version:
             slot = (version // self._checkpoint_every) % 2
-            _storage.write_checkpoint(study, version, self._learner.state_bytes(), slot)
+            _storage.write_checkpoint(study, version, self._learner.state_bytes(), slot, self._artifact_store)
         elif stored == version:
-            found = _storage.read_checkpoint(study)
+            found = _storage.read_checkpoint(study, self._artifact_store)
             if found is not None and found[0] == version:
                 self._learner.load_state_bytes(found[1])
 

@@ -71,10 +71,15 @@ def test_warm_start_on_another_space_is_refused(tmp_path):
         study.optimize(toy_objective, n_trials=1)
 
 
-def test_a_joining_worker_starts_from_the_checkpoint_not_from_scratch(monkeypatch):
+@pytest.mark.parametrize("use_artifact_store", [False, True])
+def test_a_joining_worker_starts_from_the_checkpoint_not_from_scratch(
+    monkeypatch, tmp_path, use_artifact_store
+):
     storage = optuna.storages.InMemoryStorage()
     study = optuna.create_study(storage=storage, direction="maximize")
     settings = dict(search_space=TOY_SPACE, batch_size=5, checkpoint_every=3)
+    if use_artifact_store:
+        settings["artifact_store"] = optuna.artifacts.FileSystemArtifactStore(str(tmp_path))
     first = PPOLSTMSampler(seed=0, **settings)
     study.sampler = first
     study.optimize(toy_objective, n_trials=42)  # versions 0..8; checkpoints at 3 and 6
@@ -91,6 +96,9 @@ def test_a_joining_worker_starts_from_the_checkpoint_not_from_scratch(monkeypatc
     assert len(applied) == 2  # replayed 6 -> 8 only
     for name, value in first._learner.policy.state_dict().items():
         assert torch.equal(value, joining._learner.policy.state_dict()[name])
+    attrs = storage.get_study_system_attrs(study._study_id)
+    chunks = [key for key in attrs if key.startswith("ppo_lstm:checkpoint:")]
+    assert bool(chunks) != use_artifact_store  # checkpoints live in one place or the other
 
 
 def test_other_settings_on_a_shared_study_are_refused():
