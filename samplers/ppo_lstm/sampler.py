@@ -90,13 +90,13 @@ class PPOLSTMSampler(BaseSampler):
     def infer_relative_search_space(
         self, study: optuna.Study, trial: FrozenTrial
     ) -> dict[str, BaseDistribution]:
-        self._raise_error_if_multi_objective(study)
+        _single_objective_only(study)
         return dict(self._policy_space(study) or {})
 
     def sample_relative(
         self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
-        self._raise_error_if_multi_objective(study)
+        _single_objective_only(study)
         if not search_space:
             return {}
         params: dict[str, Any] = {}
@@ -117,7 +117,7 @@ class PPOLSTMSampler(BaseSampler):
     def sample_independent(
         self, study: optuna.Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution
     ) -> Any:
-        self._raise_error_if_multi_objective(study)
+        _single_objective_only(study)
         return self._independent.sample_independent(study, trial, param_name, param_distribution)
 
     def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
@@ -243,6 +243,14 @@ class PPOLSTMSampler(BaseSampler):
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
+
+
+def _single_objective_only(study: optuna.Study) -> None:
+    if len(study.directions) > 1:
+        raise ValueError(
+            "PPOLSTMSampler learns from one objective value per trial; this study has "
+            f"{len(study.directions)} objectives. Use a single-objective study or another sampler."
+        )
 
 
 def _same(a: BaseDistribution | None, b: BaseDistribution) -> bool:
