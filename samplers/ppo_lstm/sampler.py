@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import math
 import os
 import threading
 from collections.abc import Mapping, Sequence
@@ -15,11 +14,11 @@ import optuna
 import torch
 from optuna.distributions import BaseDistribution
 from optuna.samplers import BaseSampler, RandomSampler
-from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 from . import _storage
-from .learner import Learner, LearnerSettings, Sample, policy_weights
+from .learner import LearnerSettings, policy_weights
+from .lineage import Lineage
 from .ppo import PPOSettings
 from .space import Space, categorical_part, frozen_space
 
@@ -79,10 +78,7 @@ class PPOLSTMSampler(BaseSampler):
         self._rng = np.random.RandomState(seed)
         self._independent = independent_sampler or RandomSampler(seed=seed)
         self._space: Space | None = None
-        self._learner: Learner | None = None
-        self._next_load_check = 0
-        self._finished: dict[int, Sample] = {}  # samples of the batch being waited for
-        self._unrecorded: list[dict] = []  # diagnostics of updates made here, not yet stored
+        self._lineage: Lineage | None = None  # made once the policy's space is known
         self._lock = threading.Lock()
 
     # -- Optuna's sampler interface -------------------------------------------------------------
@@ -103,10 +99,10 @@ class PPOLSTMSampler(BaseSampler):
         space = self._policy_space(study)
         if space and all(_same(search_space.get(name), d) for name, d in space.items()):
             with self._lock:
-                learner = self._catch_up(study, trial.number)
+                learner = self._lineage_for(space).catch_up(study, trial.number)
                 actions, log_probs = learner.policy.sample(self._rng)
-                record = {"v": learner.version, "a": actions, "lp": log_probs, "u": self._unrecorded}
-                self._unrecorded = []
+                record = {"v": learner.version, "a": actions, "lp": log_probs, "u": self._lineage.unrecorded}
+                self._lineage.unrecorded = []
             _storage.write_trial_record(study, trial, record)
             params = {name: d.choices[a] for (name, d), a in zip(space.items(), actions, strict=True)}
         for name, distribution in search_space.items():
@@ -151,89 +147,26 @@ class PPOLSTMSampler(BaseSampler):
         if not space:
             raise ValueError("the study has no policy yet: run some trials with this sampler first")
         with self._lock:
-            learner = self._catch_up(study, len(study.get_trials(deepcopy=False)))
+            learner = self._lineage_for(space).catch_up(study, len(study.get_trials(deepcopy=False)))
             torch.save(learner.policy.state_dict(), path)
             return learner.version
-
-    # -- lineage --------------------------------------------------------------------------------
 
     def _policy_space(self, study: optuna.Study) -> Space | None:
         if self._space is None:
             self._space = self._user_space if self._user_space is not None else frozen_space(study)
         return self._space
 
-    def _catch_up(self, study: optuna.Study, number: int) -> Learner:
-        """Apply every batch complete before trial `number`, loading a checkpoint to skip ahead."""
-        batch_size = self._settings["batch_size"]
-        ready = number // batch_size  # batches whose trials all exist
-        if self._learner is None:
-            n_choices = tuple(len(d.choices) for d in self._space.values())
-            self._learner = Learner(
-                LearnerSettings(n_choices=n_choices, **self._settings), self._init_weights
+    def _lineage_for(self, space: Space) -> Lineage:
+        if self._lineage is None:
+            n_choices = tuple(len(d.choices) for d in space.values())
+            self._lineage = Lineage(
+                LearnerSettings(n_choices=n_choices, **self._settings),
+                space,
+                init_weights=self._init_weights,
+                checkpoint_every=self._checkpoint_every,
+                artifact_store=self._artifact_store,
             )
-            self._load_checkpoint(study)
-        learner = self._learner
-        if ready - learner.version > self._checkpoint_every and ready >= self._next_load_check:
-            self._next_load_check = ready + self._checkpoint_every  # not on every ask while stuck
-            self._load_checkpoint(study)
-        while learner.version < ready:
-            samples = self._batch(study, learner.version)
-            if samples is None:
-                break
-            self._unrecorded.append(learner.apply_batch(samples))
-            self._finished.clear()
-            if learner.version % self._checkpoint_every == 0:
-                self._share_checkpoint(study)
-        return learner
-
-    def _load_checkpoint(self, study: optuna.Study) -> None:
-        found = _storage.read_checkpoint(study, self._artifact_store)
-        if found is not None and found[0] > self._learner.version:
-            self._learner.load_state_bytes(found[1])
-            self._finished.clear()
-
-    def _share_checkpoint(self, study: optuna.Study) -> None:
-        """Write the first checkpoint of this version; adopt one already there (the lineage's
-        reference when workers run on different hardware)."""
-        version = self._learner.version
-        stored = _storage.read_checkpoint_version(study)
-        if stored is None or stored < version:
-            slot = (version // self._checkpoint_every) % 2
-            _storage.write_checkpoint(study, version, self._learner.state_bytes(), slot, self._artifact_store)
-        elif stored == version:
-            found = _storage.read_checkpoint(study, self._artifact_store)
-            if found is not None and found[0] == version:
-                self._learner.load_state_bytes(found[1])
-
-    def _batch(self, study: optuna.Study, k: int) -> list[Sample] | None:
-        """Batch k's samples in trial-number order, or None while one of its trials runs."""
-        batch_size = self._settings["batch_size"]
-        samples = []
-        for number in range(k * batch_size, (k + 1) * batch_size):
-            if number not in self._finished:
-                trial = _storage.get_trial_by_number(study, number)
-                if not trial.state.is_finished():
-                    return None  # cached samples wait; the next ask asks again from here
-                self._finished[number] = self._sample_of(study, trial)
-            samples.append(self._finished[number])
-        return samples
-
-    def _sample_of(self, study: optuna.Study, trial: FrozenTrial) -> Sample:
-        """Reward (direction-aware; pruned: last reported value; failed: none) and the rollout
-        if the trial's params are the rollout's actions (not enqueued or fixed ones)."""
-        reward = None
-        if trial.state == TrialState.COMPLETE:
-            reward = trial.value
-        elif trial.state == TrialState.PRUNED and trial.intermediate_values:
-            reward = trial.intermediate_values[max(trial.intermediate_values)]
-        if reward is None or not math.isfinite(reward):
-            return Sample(trial.number, None)
-        if study.direction == StudyDirection.MINIMIZE:
-            reward = -reward
-        record = trial.system_attrs.get(_storage.RECORD_KEY)
-        if record is None or not _params_match(trial, self._space, record["a"]):
-            return Sample(trial.number, float(reward))
-        return Sample(trial.number, float(reward), record["a"], record["lp"], record["v"])
+        return self._lineage
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
@@ -255,13 +188,6 @@ def _single_objective_only(study: optuna.Study) -> None:
 
 def _same(a: BaseDistribution | None, b: BaseDistribution) -> bool:
     return a is b or a == b  # identity first: infer_relative_search_space hands ours back
-
-
-def _params_match(trial: FrozenTrial, space: Space, actions: Sequence[int]) -> bool:
-    for (name, distribution), action in zip(space.items(), actions, strict=True):
-        if name not in trial.params or distribution.to_internal_repr(trial.params[name]) != action:
-            return False
-    return True
 
 
 def _check_positive(**values: float) -> None:

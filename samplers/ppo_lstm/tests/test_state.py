@@ -92,10 +92,10 @@ def test_a_joining_worker_starts_from_the_checkpoint_not_from_scratch(
     )
     joining = PPOLSTMSampler(seed=1, **settings)
     joining.save_policy(study, "/dev/null")
-    assert joining._learner.version == first._learner.version == 8
+    assert joining._lineage.learner.version == first._lineage.learner.version == 8
     assert len(applied) == 2  # replayed 6 -> 8 only
-    for name, value in first._learner.policy.state_dict().items():
-        assert torch.equal(value, joining._learner.policy.state_dict()[name])
+    for name, value in first._lineage.learner.policy.state_dict().items():
+        assert torch.equal(value, joining._lineage.learner.policy.state_dict()[name])
     assert bool(optuna.artifacts.get_all_artifact_meta(study)) == use_artifact_store
 
 
