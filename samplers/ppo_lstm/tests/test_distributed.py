@@ -13,13 +13,15 @@ import pytest
 import torch
 
 from .. import PPOLSTMSampler
-from ._toy import TOY_SPACE, toy_objective
+from ._toy import TARGET, TOY_SPACE
 
 N_WORKERS = 4
-TRIALS_PER_WORKER = 30
-# A small net and a higher learning rate than the paper's, so 120 trials show learning on the toy problem.
+TRIALS_PER_WORKER = 25
+# Four decisions: each suggest is a database write, the slow part on PostgreSQL.
+SPACE = dict(list(TOY_SPACE.items())[:4])
+# A small net and a higher learning rate than the paper's, so 100 trials show learning on the toy problem.
 SETTINGS = dict(
-    search_space=TOY_SPACE,
+    search_space=SPACE,
     batch_size=5,
     checkpoint_every=3,
     learning_rate=0.01,
@@ -44,7 +46,8 @@ def _worker(target: str, study_name: str, seed: int, out_path: str) -> None:
 
     def objective(trial):
         time.sleep(float(rng.uniform(0, 0.01)))  # uneven "training" times interleave the workers
-        return toy_objective(trial)
+        hits = [trial.suggest_categorical(name, d.choices) == TARGET[name] for name, d in SPACE.items()]
+        return sum(hits) / len(hits)
 
     study.optimize(objective, n_trials=TRIALS_PER_WORKER)
     total = N_WORKERS * TRIALS_PER_WORKER
@@ -84,7 +87,7 @@ def _run_shared_study(target: str, tmp_path) -> None:
     assert versions == list(range(1, len(versions) + 1))
     assert len(versions) >= len(trials) // 5 - N_WORKERS
     values = [t.value for t in trials]
-    assert np.mean(values[-30:]) > np.mean(values[:30]) + 0.1  # it learns while sharing
+    assert np.mean(values[-25:]) > np.mean(values[:25]) + 0.1  # it learns while sharing
 
 
 def test_four_processes_on_one_journal_file(tmp_path):
