@@ -65,6 +65,11 @@ class PPOLSTMSampler(BaseSampler):
         if clip_range <= 0 or entropy_weight < 0 or max_staleness < 0:
             raise ValueError("clip_range must be > 0, entropy_weight and max_staleness >= 0")
         self._user_space = None if search_space is None else categorical_part(search_space)
+        if self._user_space == {}:
+            raise ValueError(
+                "search_space has no CategoricalDistribution: the policy decides categorical "
+                "parameters only; pass them (numeric ones go to independent_sampler)"
+            )
         self._init_weights = _read_init_policy(init_policy)
         init_sha = "" if self._init_weights is None else _weights_digest(self._init_weights)
         self._settings = dict(

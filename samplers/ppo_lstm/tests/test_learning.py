@@ -37,6 +37,11 @@ def test_bad_settings_raise_value_error(settings):
         PPOLSTMSampler(**settings)
 
 
+def test_search_space_without_categoricals_raises_value_error():
+    with pytest.raises(ValueError, match="no CategoricalDistribution"):
+        PPOLSTMSampler(search_space={"lr": optuna.distributions.FloatDistribution(0, 1)})
+
+
 def test_missing_init_policy_file_raises_value_error(tmp_path):
     with pytest.raises(ValueError, match="init_policy"):
         PPOLSTMSampler(init_policy=tmp_path / "none.pt")
