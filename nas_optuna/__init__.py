@@ -11,6 +11,7 @@ from nas_optuna.genotype import (
     parse_genotype,
 )
 from nas_optuna.network import build_network
+from nas_optuna.samplers.ppo_lstm import PPOLSTMSampler
 from nas_optuna.space import (
     PNAS_OPS,
     genotype_from_params,
@@ -25,6 +26,7 @@ __all__ = [
     "NASNET_A",
     "NASNET_OPS",
     "PNAS_OPS",
+    "PPOLSTMSampler",
     "Block",
     "Cell",
     "Genotype",

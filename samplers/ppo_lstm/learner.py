@@ -1,0 +1,138 @@
+"""The learning state of one policy lineage: weights, optimizer, reward baseline, version.
+
+Version k is the policy after k updates; update k learns from batch k, the trials numbered
+[k * batch_size, (k + 1) * batch_size). Given the same batches, every process that applies them
+reaches the same bits, so workers agree without talking to each other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import torch
+
+from .policy import LSTMPolicy
+from .ppo import PPOSettings, make_optimizer, ppo_update
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One finished trial of a batch, as the update sees it."""
+
+    number: int
+    reward: float | None  # None: no usable reward (failed, or pruned before any report)
+    actions: Sequence[int] | None = None  # None: params did not come from a rollout
+    log_probs: Sequence[float] | None = None
+    policy_version: int | None = None
+
+
+@dataclass(frozen=True)
+class LearnerSettings:
+    n_choices: tuple[int, ...]
+    hidden_size: int = 100
+    embedding_size: int = 32
+    init_range: float = 0.1
+    init_seed: int = 0
+    batch_size: int = 20
+    baseline_decay: float = 0.95
+    max_staleness: int = 10
+    init_policy_sha: str = ""  # warm start weights, so workers can tell
+    ppo: PPOSettings = PPOSettings()
+
+    def fingerprint(self) -> str:
+        text = json.dumps(asdict(self), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class Learner:
+    def __init__(self, settings: LearnerSettings, initial_policy: dict | None = None) -> None:
+        self.settings = settings
+        self.policy = LSTMPolicy(
+            settings.n_choices,
+            hidden_size=settings.hidden_size,
+            embedding_size=settings.embedding_size,
+            init_range=settings.init_range,
+            init_seed=settings.init_seed,
+        )
+        if initial_policy is not None:
+            try:
+                self.policy.load_state_dict(initial_policy)
+            except RuntimeError as error:
+                raise ValueError(
+                    "init_policy was learned on another search space or with another hidden_size/"
+                    f"embedding_size; a warm start needs the same ones ({error})"
+                ) from None
+            self.policy.invalidate_cache()
+        self.optimizer = make_optimizer(self.policy, settings.ppo)
+        self.version = 0
+        self.baseline: float | None = None
+
+    def apply_batch(self, samples: Sequence[Sample]) -> dict[str, float | int | None]:
+        """Update `version` -> `version + 1` from batch `version`; returns its diagnostics."""
+        scored = [s for s in samples if s.reward is not None]
+        if self.baseline is None and scored:
+            self.baseline = sum(s.reward for s in scored) / len(scored)
+        actions, log_probs, advantages = [], [], []
+        for sample in scored:  # trial-number order: the EMA is the same in every process
+            advantage = sample.reward - self.baseline
+            self.baseline = (
+                self.settings.baseline_decay * self.baseline
+                + (1 - self.settings.baseline_decay) * sample.reward
+            )
+            if sample.actions is None or self.version - sample.policy_version > self.settings.max_staleness:
+                continue  # reward still informs the baseline, but no policy gradient
+            actions.append(list(sample.actions))
+            log_probs.append(list(sample.log_probs))
+            advantages.append(advantage)
+        stats: dict[str, float | int | None] = {"entropy": None, "approx_kl": None, "clip_fraction": None}
+        if actions:
+            stats.update(
+                ppo_update(self.policy, self.optimizer, actions, log_probs, advantages, self.settings.ppo)
+            )
+        self.version += 1
+        rewards = [s.reward for s in scored]
+        stats.update(
+            policy_version=self.version,
+            n_trials=len(samples),
+            n_rewards=len(rewards),
+            n_trained=len(actions),
+            mean_reward=sum(rewards) / len(rewards) if rewards else None,
+            baseline=self.baseline,
+        )
+        return stats
+
+    def state_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        torch.save(
+            {
+                "fingerprint": self.settings.fingerprint(),
+                "version": self.version,
+                "baseline": self.baseline,
+                "policy": self.policy.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+            },
+            buffer,
+        )
+        return buffer.getvalue()
+
+    def load_state_bytes(self, data: bytes) -> None:
+        state = torch.load(io.BytesIO(data), weights_only=True)
+        if state["fingerprint"] != self.settings.fingerprint():
+            raise ValueError(
+                "the study's PPO checkpoint was made with other sampler settings or another search "
+                "space; give every worker of one study the same PPOLSTMSampler settings"
+            )
+        self.policy.load_state_dict(state["policy"])
+        self.policy.invalidate_cache()
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.version = int(state["version"])
+        self.baseline = state["baseline"]
+
+
+def policy_weights(data: bytes) -> dict[str, torch.Tensor]:
+    """The policy weights inside a checkpoint (for warm starts in another study)."""
+    return torch.load(io.BytesIO(data), weights_only=True)["policy"]

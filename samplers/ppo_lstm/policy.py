@@ -1,0 +1,115 @@
+"""The controller: an LSTM that emits one categorical decision per step (Zoph et al. 2018).
+
+Step t reads the embedding of the action taken at step t-1 (a learned start token at t=0) and
+a softmax head sized to decision t's choices reads the LSTM output. Sampling runs step by step
+in NumPy (cheap per ask); training runs the LSTM once over the recorded actions in torch
+(teacher forcing), so an update costs one batched forward and backward pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+_MASKED_LOGIT = -1e9  # padded choices of short decisions; finite, so 0 * logp stays 0
+
+
+class LSTMPolicy(nn.Module):
+    def __init__(
+        self,
+        n_choices: Sequence[int],
+        *,
+        hidden_size: int = 100,
+        embedding_size: int = 32,
+        init_range: float = 0.1,
+        init_seed: int = 0,
+    ) -> None:
+        super().__init__()
+        if not n_choices or min(n_choices) < 1:
+            raise ValueError(f"every decision needs at least one choice, got {list(n_choices)}")
+        self.n_choices = tuple(int(n) for n in n_choices)
+        offsets = np.concatenate([[0], np.cumsum(self.n_choices)[:-1]]).astype(np.int64)
+        total = int(sum(self.n_choices))
+        # Token 0 starts the sequence; token 1 + offset[t] + a is "action a at decision t".
+        self.embedding = nn.Embedding(total + 1, embedding_size)
+        self.lstm = nn.LSTM(embedding_size, hidden_size, batch_first=True)
+        self.head = nn.Linear(hidden_size, total)  # all decisions' heads side by side
+        width = max(self.n_choices)
+        columns = torch.arange(width)
+        mask = columns[None, :] < torch.tensor(self.n_choices)[:, None]
+        index = torch.tensor(offsets)[:, None] + torch.where(mask, columns[None, :], 0)
+        self.register_buffer("_offsets", torch.tensor(offsets), persistent=False)
+        self.register_buffer("_choice_index", index, persistent=False)  # (T, width) into head
+        self.register_buffer("_choice_mask", mask, persistent=False)
+        generator = torch.Generator().manual_seed(init_seed)
+        with torch.no_grad():
+            for parameter in self.parameters():
+                parameter.uniform_(-init_range, init_range, generator=generator)
+        self._numpy_weights: dict[str, np.ndarray] | None = None
+
+    def log_probs_and_entropy(self, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-decision log-probabilities of `actions` (B, T) and per-decision entropies (B, T)."""
+        batch = actions.shape[0]
+        previous = 1 + self._offsets[:-1] + actions[:, :-1]
+        tokens = torch.cat([torch.zeros(batch, 1, dtype=torch.long), previous], dim=1)
+        outputs, _ = self.lstm(self.embedding(tokens))
+        # Each step's own head rows only (T x width x H), not all heads at every step.
+        weight = self.head.weight[self._choice_index]
+        logits = torch.einsum("bth,tch->btc", outputs, weight) + self.head.bias[self._choice_index]
+        logits = logits.masked_fill(~self._choice_mask, _MASKED_LOGIT)
+        log_probs = torch.log_softmax(logits, dim=-1)
+        chosen = log_probs.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
+        entropy = -(log_probs.exp() * log_probs).sum(-1)
+        return chosen, entropy
+
+    def invalidate_cache(self) -> None:
+        """Call after the weights change, so the next rollout uses them."""
+        self._numpy_weights = None
+
+    def _weights(self) -> dict[str, np.ndarray]:
+        if self._numpy_weights is None:
+            # In NumPy: a torch op right after an update (which ran on one thread) would pay
+            # for restarting torch's thread pool, about 30 ms.
+            w = {name: t.detach().numpy().astype(np.float64) for name, t in self.state_dict().items()}
+            # Input-to-gate products of every token, computed once per policy version.
+            token_gates = (
+                w["embedding.weight"] @ w["lstm.weight_ih_l0"].T + w["lstm.bias_ih_l0"] + w["lstm.bias_hh_l0"]
+            )
+            self._numpy_weights = {
+                "token_gates": token_gates,
+                "w_hh": w["lstm.weight_hh_l0"],
+                "head_w": w["head.weight"],
+                "head_b": w["head.bias"],
+            }
+        return self._numpy_weights
+
+    def sample(self, rng: np.random.RandomState) -> tuple[list[int], list[float]]:
+        """One rollout: an action index and its log-probability for every decision."""
+        w = self._weights()
+        token_gates, w_hh, head_w, head_b = w["token_gates"], w["w_hh"], w["head_w"], w["head_b"]
+        size = w_hh.shape[1]
+        h = np.zeros(size)
+        c = np.zeros(size)
+        token = 0
+        actions: list[int] = []
+        log_probs: list[float] = []
+        offset = 0
+        uniforms = rng.random_sample(len(self.n_choices))
+        for t, n in enumerate(self.n_choices):
+            gates = token_gates[token] + w_hh @ h
+            sig = 1.0 / (1.0 + np.exp(-gates))  # PyTorch's gate order: i, f, g, o
+            c = sig[size : 2 * size] * c + sig[:size] * np.tanh(gates[2 * size : 3 * size])
+            h = sig[3 * size :] * np.tanh(c)
+            logits = head_w[offset : offset + n] @ h + head_b[offset : offset + n]
+            logits -= logits.max()
+            probs = np.exp(logits)
+            total = probs.sum()
+            action = min(int(np.searchsorted(np.cumsum(probs), uniforms[t] * total)), n - 1)
+            actions.append(action)
+            log_probs.append(float(logits[action] - np.log(total)))
+            token = 1 + offset + action
+            offset += n
+        return actions, log_probs
