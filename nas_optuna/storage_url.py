@@ -4,7 +4,7 @@ Forms (see README, "Distributed search"):
   path/to/study.log (or any existing file)    journal file, the default on one machine
   journal:path/to/file                        journal file, explicit form (any file name)
   redis://host:6379/0                         journal on Redis
-  postgresql://user@host:5432/db              PostgreSQL (psycopg2)
+  postgresql+psycopg2://user@host:5432/db     PostgreSQL (postgresql:// means psycopg 3)
   mysql+pymysql://user@host:3306/db           MySQL / MariaDB
   sqlite:///study.db                          SQLite (one process only)
   grpc://host:13000                           Optuna's gRPC storage proxy (many workers)
@@ -20,6 +20,7 @@ import os
 import random
 import re
 import time
+from importlib.util import find_spec
 from typing import Any
 
 import optuna
@@ -127,7 +128,15 @@ def _is_journal_path(url: str) -> bool:
     return "://" not in url and (url.endswith((".log", ".jsonl")) or os.path.isfile(url))
 
 
+def _with_installed_driver(url: str) -> str:
+    """SQLAlchemy 2.1 reads postgresql:// as psycopg 3; use psycopg2 when only that is installed."""
+    if url.startswith("postgresql://") and find_spec("psycopg") is None and find_spec("psycopg2"):
+        return "postgresql+psycopg2://" + url.removeprefix("postgresql://")
+    return url
+
+
 def _rdb(url: str) -> BaseStorage:
+    url = _with_installed_driver(url)
     scheme = url.split(":", 1)[0].split("+", 1)[0]
     engine_kwargs: dict[str, Any] = {"pool_pre_ping": True}  # drop connections a restart killed
     if scheme in ("postgresql", "mysql"):
