@@ -15,11 +15,13 @@ errors: a database restart pauses the workers instead of killing them.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import random
 import re
 import time
+import warnings
 from importlib.util import find_spec
 from typing import Any
 
@@ -52,6 +54,7 @@ def redact(url: str) -> str:
     return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
 
 
+@functools.cache
 def _transient_errors() -> tuple[type[BaseException], ...]:
     errors: list[type[BaseException]] = [optuna.exceptions.StorageInternalError]
     errors += [ConnectionError, TimeoutError]
@@ -100,8 +103,10 @@ class _RetryingBase(BaseStorage):
         self.what = what
 
     def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        method = getattr(self.inner, name)
-        return retry_call(method, *args, retry_seconds=self.retry_seconds, what=self.what, **kwargs)
+        return self.call_with_retry(getattr(self.inner, name), *args, **kwargs)
+
+    def call_with_retry(self, fn, *args: Any, **kwargs: Any) -> Any:
+        return retry_call(fn, *args, retry_seconds=self.retry_seconds, what=self.what, **kwargs)
 
 
 def _forward(name: str):
@@ -152,7 +157,9 @@ def _build(url: str) -> BaseStorage:
     if _is_journal_path(url):
         return JournalStorage(JournalFileBackend(url))
     if url.startswith("redis"):
-        return JournalStorage(JournalRedisBackend(url))
+        with warnings.catch_warnings():  # "experimental" since Optuna 3.1; it is what Redis users have
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return JournalStorage(JournalRedisBackend(url))
     if url.startswith("grpc://"):
         host, _, port = url.removeprefix("grpc://").rstrip("/").rpartition(":")
         if not host or not port.isdigit():

@@ -13,7 +13,7 @@ import optuna
 from optuna.trial import TrialState
 
 from nas_optuna import queue
-from nas_optuna._optuna_internals import trial_id_of
+from nas_optuna._optuna_internals import batched_writes, trial_id_of
 from nas_optuna.heartbeat import Heartbeat
 from nas_optuna.progress import Progress
 
@@ -51,10 +51,13 @@ class Worker:
         self.objective = objective
         self.settings = settings
         self.name = name
+        self.space = dict(space or {})
         self.progress = Progress(name, space)
         self._stop = threading.Event()
         self._in_trial = False
         self.exit_code = 0
+        self._near_end = False
+        self._next_scan = 0.0
         self.reason = "budget spent"
 
     # -- signals -------------------------------------------------------------------------
@@ -94,19 +97,24 @@ class Worker:
     def _step(self, heartbeat: Heartbeat) -> bool:
         """One ask/evaluate/tell round (or one wait); False when this worker should exit."""
         s = self.settings
-        trials = self.study.get_trials(deepcopy=False)
-        if queue.recover_stale(self.study, trials, s.grace_seconds, s.max_retries):
+        # The full scan (stale trials, budget spent?) costs a read of all unfinished trials:
+        # do it once per poll period, and every round near the end of the budget.
+        if self._near_end or time.monotonic() >= self._next_scan:
+            self._next_scan = time.monotonic() + s.poll_seconds
             trials = self.study.get_trials(deepcopy=False)
-        waiting = any(t.state == TrialState.WAITING for t in trials)
-        if self._budget_spent(trials) and not waiting:
-            if not any(t.state == TrialState.RUNNING for t in trials):
-                return False
-            # Others still run: stay, to re-queue their trials should they die.
-            self._stop.wait(s.poll_seconds)
-            return True
+            if queue.recover_stale(self.study, trials, s.grace_seconds, s.max_retries):
+                trials = self.study.get_trials(deepcopy=False)
+            waiting = any(t.state == TrialState.WAITING for t in trials)
+            if self._budget_spent(trials) and not waiting:
+                if not any(t.state == TrialState.RUNNING for t in trials):
+                    return False
+                # Others still run: stay, to re-queue their trials should they die.
+                self._stop.wait(s.poll_seconds)
+                return True
         trial = self.study.ask()
         if not queue.is_retry(trial):
             below = queue.budget_used(self.study.get_trials(deepcopy=False), below=trial.number)
+            self._near_end = below + 1 >= s.n_trials
             if below >= s.n_trials:
                 queue.mark_over_budget(self.study, trial)
                 return True  # back to the top: wait for running trials or top up, then exit
@@ -118,7 +126,10 @@ class Worker:
         heartbeat.track(trial_id_of(trial))
         state, value, reason = TrialState.FAIL, None, None
         try:
-            trial.set_user_attr("worker", self.name)
+            with batched_writes(self.study):  # the whole architecture in one storage write
+                trial.set_user_attr("worker", self.name)
+                for name, dist in self.space.items():
+                    trial.suggest_categorical(name, dist.choices)
             self._in_trial = True
             if self._stop.is_set():  # the signal came while asking
                 raise WorkerStopped()
