@@ -134,7 +134,8 @@ def _flusher(storage: BaseStorage):
 @contextmanager
 def batched_writes(study: optuna.Study):
     """Collect set_trial_param/set_trial_user_attr calls made through ``study`` and store them
-    in one write when the block ends (nothing is stored if the block raises)."""
+    in one write when the block ends, also when it raises (a failing objective's fail_reason
+    must reach the storage). The Trial object keeps its own copy, so reads inside see them."""
     storage = storage_of(study)
     flush = _flusher(storage)
     if flush is None:
@@ -148,8 +149,9 @@ def batched_writes(study: optuna.Study):
         yield
     finally:
         del storage.set_trial_param, storage.set_trial_user_attr  # back to the class methods
-    call_with_retry = getattr(storage, "call_with_retry", None)  # RetryingStorage
-    if call_with_retry is not None:
-        call_with_retry(flush, params, attrs)
-    else:
-        flush(params, attrs)
+        if params or attrs:
+            call_with_retry = getattr(storage, "call_with_retry", None)  # RetryingStorage
+            if call_with_retry is not None:
+                call_with_retry(flush, params, attrs)
+            else:
+                flush(params, attrs)

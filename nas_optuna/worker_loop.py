@@ -134,7 +134,9 @@ class Worker:
             if self._stop.is_set():  # the signal came while asking
                 raise WorkerStopped()
             try:
-                value = self.objective(trial)
+                # User attrs the objective sets are stored in one write when it returns.
+                with batched_writes(self.study):
+                    value = self.objective(trial)
             finally:
                 self._in_trial = False
             if value is None or not math.isfinite(float(value)):
