@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import signal
+import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -126,3 +129,40 @@ def test_smoke_study_runs_the_real_objective(tmp_path):
     for trial in trials:
         assert 0.0 <= trial.value <= 1.0
         assert trial.user_attrs["genotype"] and trial.user_attrs["n_params"] > 0
+
+
+def _wait_for_port(port: int, proc, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()[0]
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise AssertionError("gRPC proxy did not start")
+
+
+@pytest.mark.services
+def test_workers_through_the_grpc_proxy(tmp_path):
+    pytest.importorskip("grpc", reason="the gRPC proxy needs grpcio (pip install 'nas-optuna[grpc]')")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    backing = str(tmp_path / "behind-proxy.log")
+    proxy = subprocess.Popen(
+        [sys.executable, "-m", "nas_optuna.cli", "grpc-proxy", "--storage", backing, "--host", "127.0.0.1",
+         "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        _wait_for_port(port, proxy)
+        url, name = f"grpc://127.0.0.1:{port}", unique_name()
+        config = write_synthetic_config(tmp_path, sleep_seconds=0.02)
+        results = wait_all(start_workers(3, worker_command(url, name, config, 15)))
+        assert [code for code, _ in results] == [0, 0, 0], results
+        # The proxy wrote through to the journal file behind it.
+        study = optuna.load_study(study_name=name, storage=open_storage(backing))
+        assert_exact_budget(study, 15)
+    finally:
+        proxy.terminate()
+        proxy.wait(timeout=10)
