@@ -39,7 +39,7 @@ def run(args) -> int:
     except ImportError as err:
         raise ValueError(f"the gRPC proxy needs grpcio: pip install 'nas-optuna[grpc]' ({err})") from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    storage = open_storage(args.storage)
+    storage = open_storage(args.storage, pool_size=args.threads)
     log.info("serving %s on %s:%d", args.storage.split("@")[-1], args.host, args.port)
     run_grpc_proxy_server(
         storage, host=args.host, port=args.port, thread_pool=ThreadPoolExecutor(args.threads)

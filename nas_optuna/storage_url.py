@@ -140,18 +140,21 @@ def _with_installed_driver(url: str) -> str:
     return url
 
 
-def _rdb(url: str) -> BaseStorage:
+def _rdb(url: str, pool_size: int) -> BaseStorage:
     url = _with_installed_driver(url)
     scheme = url.split(":", 1)[0].split("+", 1)[0]
     engine_kwargs: dict[str, Any] = {"pool_pre_ping": True}  # drop connections a restart killed
     if scheme in ("postgresql", "mysql"):
         engine_kwargs["connect_args"] = {"connect_timeout": 10}
+        # A worker needs two connections (main thread, heartbeat thread); bound them so that
+        # hundreds of workers stay under the server's max_connections.
+        engine_kwargs.update(pool_size=pool_size, max_overflow=pool_size)
     if scheme == "sqlite":
         log.warning("SQLite storage is not safe for several processes; use a journal file (*.log) instead")
     return cached_rdb_storage(RDBStorage(url, engine_kwargs=engine_kwargs))
 
 
-def _build(url: str) -> BaseStorage:
+def _build(url: str, pool_size: int) -> BaseStorage:
     if url.startswith("journal:"):
         return JournalStorage(JournalFileBackend(url.removeprefix("journal:")))
     if _is_journal_path(url):
@@ -168,22 +171,25 @@ def _build(url: str) -> BaseStorage:
 
         return GrpcStorageProxy(host=host, port=int(port))
     if "://" in url:
-        return _rdb(url)
+        return _rdb(url, pool_size)
     raise ValueError(
         f"storage {url!r} is neither a URL nor a journal file; use one of these forms: {', '.join(FORMS)}"
     )
 
 
-def open_storage(url: str, *, retry_seconds: float = 60.0, connect_seconds: float = 10.0) -> BaseStorage:
+def open_storage(
+    url: str, *, retry_seconds: float = 60.0, connect_seconds: float = 10.0, pool_size: int = 2
+) -> BaseStorage:
     """Open and probe the storage named by ``url``.
 
     ValueError for a malformed URL or a missing driver; StorageUnavailable when the server does
-    not answer within ``connect_seconds``.
+    not answer within ``connect_seconds``. ``pool_size``: database connections kept open (plus
+    as many on demand).
     """
     what = f"storage {redact(url)}"
     scheme = url.split(":", 1)[0].split("+", 1)[0]
     try:
-        storage = retry_call(_build, url, retry_seconds=connect_seconds, what=what)
+        storage = retry_call(_build, url, pool_size, retry_seconds=connect_seconds, what=what)
     except ModuleNotFoundError as err:
         module, extra = DRIVERS.get(scheme, (err.name, None))
         hint = f"pip install 'nas-optuna[{extra}]'" if extra else f"pip install {err.name}"
