@@ -82,10 +82,15 @@ def mark_over_budget(study: optuna.Study, trial: optuna.Trial) -> None:
     study.tell(trial, state=TrialState.FAIL)
 
 
-def mark_for_retry(study: optuna.Study, trial_id: int, reason: str) -> None:
-    """Label a RUNNING trial before it is failed: finished trials accept no more attrs."""
-    set_trial_user_attr(study, trial_id, FAIL_REASON, reason)
-    set_trial_system_attr(study, trial_id, RETRIED, True)
+def will_retry(trial: FrozenTrial | optuna.Trial, max_retries: int) -> bool:
+    return int(trial.user_attrs.get(RETRY_COUNT, 0)) < max_retries
+
+
+def mark_for_retry(study: optuna.Study, trial, reason: str, max_retries: int) -> None:
+    """Label a RUNNING trial before it is failed (finished trials accept no more attrs)."""
+    set_trial_user_attr(study, trial_id_of(trial), FAIL_REASON, reason)
+    if will_retry(trial, max_retries):
+        set_trial_system_attr(study, trial_id_of(trial), RETRIED, True)
 
 
 def requeue(study: optuna.Study, trial: FrozenTrial, max_retries: int) -> bool:
@@ -94,10 +99,10 @@ def requeue(study: optuna.Study, trial: FrozenTrial, max_retries: int) -> bool:
     The retry's user attrs retry_of/retry_count are written with its creation (one storage
     call), so the budget count never sees a retry without its link.
     """
-    count = int(trial.user_attrs.get(RETRY_COUNT, 0)) + 1
-    if count > max_retries:
+    if not will_retry(trial, max_retries):
         log.warning("trial %d: retries exhausted (%d), not re-queued", trial.number, max_retries)
         return False
+    count = int(trial.user_attrs.get(RETRY_COUNT, 0)) + 1
     study.enqueue_trial(trial.params, user_attrs={RETRY_OF: trial.number, RETRY_COUNT: count})
     log.info("trial %d re-queued (retry %d of %d)", trial.number, count, max_retries)
     return True
@@ -114,7 +119,7 @@ def recover_stale(study: optuna.Study, trials: Iterable[FrozenTrial], grace_seco
         silent = time.time() - last_sign_of_life(trial)
         reason = f"worker lost: no heartbeat for {silent:.0f}s (grace {grace_seconds:g}s)"
         try:
-            mark_for_retry(study, trial_id_of(trial), reason)
+            mark_for_retry(study, trial, reason, max_retries)
         except optuna.exceptions.UpdateFinishedTrialError:
             continue  # finished meanwhile
         if claim_and_fail(study, trial_id_of(trial)):

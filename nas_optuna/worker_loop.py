@@ -181,7 +181,7 @@ class Worker:
     def _requeue_own(self, trial: optuna.Trial, reason: str) -> None:
         """Stopping mid-trial: fail the trial and put it back in the queue, never leave it RUNNING."""
         try:
-            queue.mark_for_retry(self.study, trial_id_of(trial), f"worker {reason}")
+            queue.mark_for_retry(self.study, trial, f"worker {reason}", self.settings.max_retries)
             self.study.tell(trial, state=TrialState.FAIL)
         except (optuna.exceptions.UpdateFinishedTrialError, RuntimeError):
             return  # someone else already failed and re-queued it

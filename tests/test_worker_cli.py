@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import optuna
 import pytest
@@ -202,3 +203,32 @@ def test_processes_flag_spawns_workers_sharing_the_budget(tmp_path):
 def test_bad_device_is_refused(tmp_path, capsys):
     assert _run(tmp_path, "--create-study", "--device", "gpu0") == 2
     assert "expected cpu, cuda or cuda:K" in capsys.readouterr().err
+
+
+def test_two_workers_recovering_the_same_stale_trial_requeue_it_once(tmp_path):
+    path = str(tmp_path / "race.log")
+    first = optuna.create_study(study_name="r", storage=open_storage(path))
+    second = optuna.load_study(study_name="r", storage=open_storage(path))  # another "process"
+    first.ask({"x": optuna.distributions.CategoricalDistribution([1, 2])})
+    time.sleep(0.01)
+    seen_by_first = first.get_trials(deepcopy=False)
+    seen_by_second = second.get_trials(deepcopy=False)  # both saw it RUNNING and stale
+    assert queue.recover_stale(first, seen_by_first, grace_seconds=0, max_retries=2) == [0]
+    assert queue.recover_stale(second, seen_by_second, grace_seconds=0, max_retries=2) == []
+    trials = first.get_trials(deepcopy=False)
+    assert [t.state for t in trials] == [TrialState.FAIL, TrialState.WAITING]
+    assert trials[1].user_attrs == {queue.RETRY_OF: 0, queue.RETRY_COUNT: 1}
+    assert trials[0].user_attrs["fail_reason"].startswith("worker lost: no heartbeat")
+    assert queue.result_trials(trials) == [trials[1]]
+
+
+def test_retries_are_bounded(tmp_path):
+    study = optuna.create_study(storage=open_storage(str(tmp_path / "bound.log")))
+    study.enqueue_trial({}, user_attrs={queue.RETRY_OF: 0, queue.RETRY_COUNT: 2})
+    study.ask()
+    time.sleep(0.01)
+    assert queue.recover_stale(study, study.get_trials(deepcopy=False), grace_seconds=0, max_retries=2) == [0]
+    (trial,) = study.get_trials(deepcopy=False)
+    assert trial.state == TrialState.FAIL  # failed, not re-queued: a third retry is over the bound
+    assert queue.RETRIED not in trial.system_attrs
+    assert queue.result_trials([trial]) == [trial]
