@@ -8,6 +8,7 @@ Keeping these here means an Optuna upgrade breaks one file.
 
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 from typing import Any
 
@@ -97,7 +98,7 @@ def _flush_cached_rdb(storage, params: list, attrs: list) -> None:
 
     rdb = storage._backend
     with storage._lock, _create_scoped_session(rdb.scoped_session, True) as session:
-        for trial_id in {p[0] for p in params}:
+        for trial_id in {p[0] for p in params} | {a[0] for a in attrs}:  # refuse finished trials
             trial = models.TrialModel.find_or_raise_by_id(trial_id, session)
             rdb.check_trial_is_updatable(trial_id, trial.state)
         rows = []
@@ -116,8 +117,21 @@ def _flush_cached_rdb(storage, params: list, attrs: list) -> None:
                 )
             )
         session.add_all(rows)  # one multi-row INSERT instead of a query and an insert per param
-        for trial_id, key, value in attrs:
-            rdb._set_trial_attr_without_commit(session, models.TrialUserAttributeModel, trial_id, key, value)
+        latest = {(trial_id, key): value for trial_id, key, value in attrs}
+        for trial_id in {trial_id for trial_id, _ in latest}:
+            existing = {
+                a.key: a
+                for a in session.query(models.TrialUserAttributeModel).filter_by(trial_id=trial_id).all()
+            }
+            for (tid, key), value in latest.items():
+                if tid != trial_id:
+                    continue
+                if key in existing:
+                    existing[key].value_json = json.dumps(value)
+                else:
+                    session.add(
+                        models.TrialUserAttributeModel(trial_id=tid, key=key, value_json=json.dumps(value))
+                    )
 
 
 def _flusher(storage: BaseStorage):

@@ -143,7 +143,9 @@ def _with_installed_driver(url: str) -> str:
 def _rdb(url: str, pool_size: int) -> BaseStorage:
     url = _with_installed_driver(url)
     scheme = url.split(":", 1)[0].split("+", 1)[0]
-    engine_kwargs: dict[str, Any] = {"pool_pre_ping": True}  # drop connections a restart killed
+    # No pool_pre_ping (a round trip per session): after a server restart the first use of a
+    # dead pooled connection fails, SQLAlchemy drops the pool, and the retry loop reconnects.
+    engine_kwargs: dict[str, Any] = {}
     if scheme in ("postgresql", "mysql"):
         engine_kwargs["connect_args"] = {"connect_timeout": 10}
         # A worker needs two connections (main thread, heartbeat thread); bound them so that

@@ -112,9 +112,10 @@ class Worker:
                 self._stop.wait(s.poll_seconds)
                 return True
         trial = self.study.ask()
-        if not queue.is_retry(trial):
+        # At most trial.number trials below it use the budget, so below N no count is needed.
+        self._near_end = trial.number + 1 >= s.n_trials
+        if self._near_end and not queue.is_retry(trial):
             below = queue.budget_used(self.study.get_trials(deepcopy=False), below=trial.number)
-            self._near_end = below + 1 >= s.n_trials
             if below >= s.n_trials:
                 queue.mark_over_budget(self.study, trial)
                 return True  # back to the top: wait for running trials or top up, then exit
