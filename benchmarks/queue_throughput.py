@@ -8,13 +8,15 @@ to the last trial's end (process start-up excluded). Run from the repo root:
     python benchmarks/queue_throughput.py                      # all storages, 1 2 4 8 workers
     python benchmarks/queue_throughput.py --storages journal,postgresql --workers 2
 
-Servers that do not answer are reported as skipped. Studies are deleted afterwards.
+"grpc" is Optuna's gRPC storage proxy (nas-optuna grpc-proxy) in front of the PostgreSQL
+server. Servers that do not answer are reported as skipped. Studies are deleted afterwards.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -33,9 +35,32 @@ CONFIG = '# Run: see benchmarks/queue_throughput.py\n[objective]\nname = "synthe
 
 
 def url_for(kind: str, tmp: Path) -> str:
-    return {"journal": str(tmp / "bench.log"), "sqlite": f"sqlite:///{tmp}/bench.db"}.get(kind) or SERVERS[
-        kind
+    local = {"journal": str(tmp / "bench.log"), "sqlite": f"sqlite:///{tmp}/bench.db"}
+    return local.get(kind) or SERVERS[kind]
+
+
+def start_grpc_proxy(backing: str) -> tuple[str, subprocess.Popen]:
+    """Optuna's gRPC proxy in front of ``backing``, as at scale (workers -> proxy -> database)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    command = [
+        sys.executable,
+        "-m",
+        "nas_optuna.cli",
+        "grpc-proxy",
+        "--storage",
+        backing,
+        "--host",
+        "127.0.0.1",
     ]
+    proxy = subprocess.Popen(command + ["--port", str(port)], stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return f"grpc://127.0.0.1:{port}", proxy
+        time.sleep(0.1)
+    raise RuntimeError("gRPC proxy did not start")
 
 
 def measure(url: str, config: Path, workers: int, n_trials: int) -> tuple[float, int]:
@@ -62,7 +87,7 @@ def measure(url: str, config: Path, workers: int, n_trials: int) -> tuple[float,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--storages", default="journal,sqlite,postgresql,mariadb,redis")
+    parser.add_argument("--storages", default="journal,sqlite,postgresql,mariadb,redis,grpc")
     parser.add_argument("--workers", default="1,2,4,8")
     parser.add_argument("--trials-per-worker", type=int, default=30)
     args = parser.parse_args()
@@ -73,12 +98,16 @@ def main() -> None:
         config = Path(tmp) / "noop.toml"
         config.write_text(CONFIG)
         for kind in args.storages.split(","):
-            url = url_for(kind, Path(tmp))
-            reason = server_down_reason(url) if kind in SERVERS else None
+            proxy = None
+            url = url_for("postgresql" if kind == "grpc" else kind, Path(tmp))
+            reason = server_down_reason(url) if kind in SERVERS or kind == "grpc" else None
             if reason:
                 rows.append(f"| {kind} | " + " | ".join("skipped" for _ in counts) + " |")
                 print(f"{kind}: skipped ({reason})")
                 continue
+            if kind == "grpc":
+                backing = url
+                url, proxy = start_grpc_proxy(backing)
             cells = []
             for k in counts:
                 start = time.perf_counter()
@@ -89,6 +118,8 @@ def main() -> None:
                     f"({n} trials, {time.perf_counter() - start:.0f}s wall)"
                 )
             rows.append(f"| {kind} | " + " | ".join(cells) + " |")
+            if proxy is not None:
+                proxy.terminate()
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     print("\n| storage | " + " | ".join(f"{k} workers" for k in counts) + " |")
     print("|---|" + "---|" * len(counts))
