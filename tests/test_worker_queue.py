@@ -110,6 +110,7 @@ def test_sigterm_fails_and_requeues_the_running_trial(tmp_path):
     assert not [t for t in trials if t.state == TrialState.RUNNING]
 
 
+@pytest.mark.slow  # real training: minutes on a loaded 2-core machine
 def test_smoke_study_runs_the_real_objective(tmp_path):
     """The bundled smoke study end to end (needs the "cifar" objective kind)."""
     config = load_study_config(STUDIES / "smoke.toml")
