@@ -69,7 +69,7 @@ def _running_trial_of(study, pid: int, n_params: int = 20, timeout: float = 30):
 
 
 @pytest.mark.services
-@pytest.mark.parametrize("kind", ["journal", "postgresql"])
+@pytest.mark.parametrize("kind", ["journal", pytest.param("postgresql", marks=pytest.mark.slow)])
 def test_sigkilled_worker_trial_is_rerun_by_another(kind, tmp_path):
     url = _storage_url(kind, tmp_path)
     name = unique_name()
