@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import pytest
 from optuna.trial import TrialState
 
 from nas_optuna import queue
+from nas_optuna.storage_url import open_storage
 
 SERVERS = {
     "postgresql": "postgresql://postgres@127.0.0.1:5432/test",
@@ -110,3 +112,9 @@ def assert_exact_budget(study: optuna.Study, n_trials: int) -> list:
     retried = Counter(t.user_attrs[queue.RETRY_OF] for t in trials if queue.is_retry(t))
     assert all(n == 1 for n in retried.values()), retried
     return trials
+
+
+def drop_study(url: str, name: str) -> None:
+    """Delete this test's own study from a shared server (never anything else)."""
+    with contextlib.suppress(Exception):  # best effort: a leftover uniquely named study harms nobody
+        optuna.delete_study(study_name=name, storage=open_storage(url, retry_seconds=2, connect_seconds=2))

@@ -19,6 +19,7 @@ from nas_optuna.study_config import load_study_config
 from tests.queue_helpers import (
     SERVERS,
     assert_exact_budget,
+    drop_study,
     require_server,
     start_workers,
     unique_name,
@@ -43,18 +44,21 @@ def _storage_url(kind: str, tmp_path) -> str:
 def test_four_workers_spend_the_budget_exactly(kind, tmp_path):
     url = _storage_url(kind, tmp_path)
     name = unique_name()
-    config = write_synthetic_config(tmp_path, sleep_seconds=0.02)
-    optuna.create_study(study_name=name, storage=open_storage(url), direction="maximize")
-    results = wait_all(start_workers(4, worker_command(url, name, config, 40, "--seed", "1")))
-    assert [code for code, _ in results] == [0, 0, 0, 0], results
-    study = optuna.load_study(study_name=name, storage=open_storage(url))
-    trials = assert_exact_budget(study, 40)
-    over = [t for t in trials if t.system_attrs.get(queue.OVER_BUDGET)]
-    assert len(over) <= 4  # at most one extra ask per worker, each marked and never run
-    assert all(t.state == TrialState.FAIL for t in over)
-    # Every worker logs its trials and a summary.
-    assert all("exits (budget spent)" in out for _, out in results)
-    assert sum(out.count(" COMPLETE ") for _, out in results) == 40
+    try:
+        config = write_synthetic_config(tmp_path, sleep_seconds=0.02)
+        optuna.create_study(study_name=name, storage=open_storage(url), direction="maximize")
+        results = wait_all(start_workers(4, worker_command(url, name, config, 40, "--seed", "1")))
+        assert [code for code, _ in results] == [0, 0, 0, 0], results
+        study = optuna.load_study(study_name=name, storage=open_storage(url))
+        trials = assert_exact_budget(study, 40)
+        over = [t for t in trials if t.system_attrs.get(queue.OVER_BUDGET)]
+        assert len(over) <= 4  # at most one extra ask per worker, each marked and never run
+        assert all(t.state == TrialState.FAIL for t in over)
+        # Every worker logs its trials and a summary.
+        assert all("exits (budget spent)" in out for _, out in results)
+        assert sum(out.count(" COMPLETE ") for _, out in results) == 40
+    finally:
+        drop_study(url, name)
 
 
 def _running_trial_of(study, pid: int, n_params: int = 20, timeout: float = 30):
@@ -73,23 +77,26 @@ def _running_trial_of(study, pid: int, n_params: int = 20, timeout: float = 30):
 def test_sigkilled_worker_trial_is_rerun_by_another(kind, tmp_path):
     url = _storage_url(kind, tmp_path)
     name = unique_name()
-    config = write_synthetic_config(tmp_path, sleep_seconds=0.4)
-    study = optuna.create_study(study_name=name, storage=open_storage(url), direction="maximize")
-    procs = start_workers(3, worker_command(url, name, config, 12, *FAST_RECOVERY))
-    victim = procs[0]
-    killed = _running_trial_of(study, victim.pid)
-    victim.send_signal(signal.SIGKILL)
-    results = wait_all(procs[1:])
-    assert [code for code, _ in results] == [0, 0], results
-    trials = assert_exact_budget(study, 12)
-    original = trials[killed.number]
-    assert original.state == TrialState.FAIL
-    assert original.user_attrs["fail_reason"].startswith("worker lost")
-    retries = [t for t in trials if t.user_attrs.get(queue.RETRY_OF) == killed.number]
-    assert len(retries) == 1
-    assert retries[0].state == TrialState.COMPLETE
-    assert retries[0].params == original.params  # same architecture re-run
-    assert retries[0].user_attrs[queue.RETRY_COUNT] == 1
+    try:
+        config = write_synthetic_config(tmp_path, sleep_seconds=0.4)
+        study = optuna.create_study(study_name=name, storage=open_storage(url), direction="maximize")
+        procs = start_workers(3, worker_command(url, name, config, 12, *FAST_RECOVERY))
+        victim = procs[0]
+        killed = _running_trial_of(study, victim.pid)
+        victim.send_signal(signal.SIGKILL)
+        results = wait_all(procs[1:])
+        assert [code for code, _ in results] == [0, 0], results
+        trials = assert_exact_budget(study, 12)
+        original = trials[killed.number]
+        assert original.state == TrialState.FAIL
+        assert original.user_attrs["fail_reason"].startswith("worker lost")
+        retries = [t for t in trials if t.user_attrs.get(queue.RETRY_OF) == killed.number]
+        assert len(retries) == 1
+        assert retries[0].state == TrialState.COMPLETE
+        assert retries[0].params == original.params  # same architecture re-run
+        assert retries[0].user_attrs[queue.RETRY_COUNT] == 1
+    finally:
+        drop_study(url, name)
 
 
 def test_sigterm_fails_and_requeues_the_running_trial(tmp_path):
