@@ -8,7 +8,12 @@ import sys
 
 # Each module defines `add_parser(subparsers)` that registers a subcommand whose parser
 # sets `func=run`; `run(args) -> int` is the exit code.
-SUBCOMMAND_MODULES: tuple[str, ...] = ("nas_optuna.cmd_report", "nas_optuna.cmd_show", "nas_optuna.cmd_demo")
+SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "nas_optuna.cmd_demo",
+    "nas_optuna.cmd_report",
+    "nas_optuna.cmd_show",
+    "nas_optuna.cmd_grpc_proxy",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,78 @@
+"""Several workers on one machine: one child process per slot, e.g. one or k per GPU."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import sys
+
+log = logging.getLogger("nas_optuna.worker")
+
+# Options passed on to each child unchanged (dest -> flag); the spawning ones are left out.
+FORWARDED = {
+    "storage": "--storage",
+    "study_name": "--study-name",
+    "study_config": "--study-config",
+    "sampler": "--sampler",
+    "n_trials": "--n-trials",
+    "seed": "--seed",
+    "heartbeat_seconds": "--heartbeat-seconds",
+    "grace_seconds": "--grace-seconds",
+    "max_retries": "--max-retries",
+    "max_failures": "--max-failures",
+    "storage_retry_seconds": "--storage-retry-seconds",
+}
+
+
+def worker_plan(processes: int, gpus: str | None, per_gpu: int, device: str) -> list[str]:
+    """The device of each worker to start: --gpus 0,1 --per-gpu 2 -> cuda:0, cuda:0, cuda:1, cuda:1."""
+    if processes < 1 or per_gpu < 1:
+        raise ValueError("--processes and --per-gpu must be >= 1")
+    if gpus is None:
+        return [device] * processes
+    if processes != 1:
+        raise ValueError("use either --processes (on --device) or --gpus with --per-gpu, not both")
+    try:
+        indices = [int(g) for g in gpus.split(",") if g.strip()]
+    except ValueError:
+        raise ValueError(f"--gpus {gpus!r}: expected comma-separated GPU indices such as 0,1") from None
+    if not indices:
+        raise ValueError("--gpus: give at least one GPU index")
+    return [f"cuda:{g}" for g in indices for _ in range(per_gpu)]
+
+
+def child_argv(args, device: str, index: int) -> list[str]:
+    argv = [sys.executable, "-m", "nas_optuna.worker"]
+    for dest, flag in FORWARDED.items():
+        value = getattr(args, dest)
+        if value is not None:
+            argv += [flag, str(value)]
+    base = args.worker_index or 0
+    return argv + ["--device", device, "--worker-index", str(base + index)]
+
+
+def run_children(args, plan: list[str]) -> int:
+    """Start one worker per entry of ``plan``, forward SIGTERM/SIGINT, wait; the worst exit code."""
+    if args.create_study:  # create once here, not racing in every child
+        from nas_optuna.storage_url import open_storage
+        from nas_optuna.worker import _load_study
+
+        _load_study(args, open_storage(args.storage, retry_seconds=args.storage_retry_seconds))
+    children = [subprocess.Popen(child_argv(args, device, i)) for i, device in enumerate(plan)]
+    log.info(
+        "started %d workers: %s",
+        len(children),
+        ", ".join(f"{c.pid} on {d}" for c, d in zip(children, plan, strict=True)),
+    )
+
+    def forward(signum, frame):
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, forward)
+    codes = [child.wait() for child in children]
+    log.info("workers exited with codes %s", codes)
+    return max(codes, key=abs)

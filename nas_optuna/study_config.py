@@ -1,0 +1,104 @@
+"""Study configurations: one TOML file per study (see studies/).
+
+Tables: ``[space]`` (preset, n_blocks), ``[objective]`` (name + that objective's settings),
+``[budget]`` (n_trials, device_seconds) and ``[sampler.NAME]`` (settings for one sampler, e.g.
+``[sampler.ppo]``). Every table and key is checked here so that a typo stops the worker before
+any trial runs, with the list of allowed keys.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from optuna.distributions import CategoricalDistribution
+
+from nas_optuna.space import nasnet_space, pnas_space
+
+TABLES = ("space", "objective", "budget", "sampler")
+SPACE_KEYS = ("preset", "n_blocks")
+BUDGET_KEYS = ("n_trials", "device_seconds")
+SAMPLER_NAMES = ("ppo", "random", "tpe")
+PRESETS = {"nasnet": nasnet_space, "pnas": pnas_space}
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """A validated study configuration; ``data`` is the TOML content as plain JSON-able data."""
+
+    data: dict[str, Any]
+    source: str = "<dict>"
+    space_settings: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "space_settings", {"preset": "nasnet", **self.data.get("space", {})})
+
+    @property
+    def objective(self) -> dict[str, Any]:
+        return dict(self.data["objective"])
+
+    @property
+    def budget(self) -> dict[str, Any]:
+        return dict(self.data.get("budget", {}))
+
+    def sampler_settings(self, sampler: str) -> dict[str, Any]:
+        return dict(self.data.get("sampler", {}).get(sampler, {}))
+
+    def build_space(self) -> dict[str, CategoricalDistribution]:
+        settings = dict(self.space_settings)
+        preset = PRESETS[settings.pop("preset")]
+        return preset(**settings)
+
+    def build_objective(self, *, device: str = "cpu"):
+        # Imported here: the objectives package pulls in torch and data loading.
+        from nas_optuna.objectives import make_objective
+
+        return make_objective(self.objective, self.build_space(), device=device)
+
+
+def _check_keys(where: str, table: Any, allowed: tuple[str, ...]) -> None:
+    if not isinstance(table, dict):
+        raise ValueError(f"{where}: expected a table, got {table!r}")
+    unknown = sorted(set(table) - set(allowed))
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {unknown}; allowed keys are {list(allowed)}")
+
+
+def validate(data: dict[str, Any], source: str = "<dict>") -> StudyConfig:
+    """Check tables and keys of a parsed study configuration; ValueError names what is wrong."""
+    _check_keys(source, data, TABLES)
+    if "objective" not in data or "name" not in data["objective"]:
+        raise ValueError(f'{source}: an [objective] table with a name (e.g. name = "cifar") is required')
+    _check_keys(f"{source} [space]", data.get("space", {}), SPACE_KEYS)
+    preset = data.get("space", {}).get("preset", "nasnet")
+    if preset not in PRESETS:
+        raise ValueError(f"{source} [space]: unknown preset {preset!r}; choose one of {list(PRESETS)}")
+    budget = data.get("budget", {})
+    _check_keys(f"{source} [budget]", budget, BUDGET_KEYS)
+    for key in BUDGET_KEYS:
+        value = budget.get(key)
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if value is not None and (not number or value <= 0):
+            raise ValueError(f"{source} [budget]: {key} must be a positive number, got {value!r}")
+    sampler = data.get("sampler", {})
+    _check_keys(f"{source} [sampler]", sampler, SAMPLER_NAMES)
+    for name, settings in sampler.items():
+        if not isinstance(settings, dict):
+            raise ValueError(f"{source}: [sampler.{name}] must be a table of that sampler's settings")
+    config = StudyConfig(data, source)
+    config.build_space()  # bad n_blocks etc. fail now, with the space's own message
+    return config
+
+
+def load_study_config(path: str | Path) -> StudyConfig:
+    """Read and validate a study TOML file."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"study config {str(path)!r} not found; the bundled ones are in studies/")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise ValueError(f"{path}: not valid TOML: {err}") from None
+    return validate(data, str(path))

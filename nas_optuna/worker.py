@@ -1,0 +1,167 @@
+"""`nas-worker`: evaluate trials of a shared study until its budget is spent.
+
+    optuna create-study --storage study.log --study-name s1 --direction maximize
+    nas-worker --storage study.log --study-name s1 --study-config studies/smoke.toml --sampler ppo
+
+Start as many as you like, on as many machines as can reach the storage; `--processes K` or
+`--gpus 0,1 --per-gpu 2` start several on this machine and wait for them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import logging
+import os
+import re
+import socket
+import sys
+
+import optuna
+
+from nas_optuna.spawn import run_children, worker_plan
+from nas_optuna.storage_url import StorageUnavailable, open_storage
+from nas_optuna.study_attrs import check_direction, check_space, record_or_check
+from nas_optuna.study_config import SAMPLER_NAMES, load_study_config
+from nas_optuna.worker_loop import QueueSettings, Worker
+
+log = logging.getLogger("nas_optuna.worker")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="nas-worker", description=__doc__.split("\n\n")[0])
+    p.add_argument(
+        "--storage",
+        required=True,
+        help="journal file (*.log), redis://, postgresql://, mysql+pymysql://, sqlite:///, grpc://HOST:PORT",
+    )
+    p.add_argument("--study-name", required=True)
+    p.add_argument("--study-config", required=True, help="a study TOML file, e.g. studies/smoke.toml")
+    p.add_argument("--sampler", choices=SAMPLER_NAMES, default="ppo")
+    p.add_argument(
+        "--n-trials",
+        type=int,
+        help="the study's total budget, shared by all workers (default: [budget] n_trials)",
+    )
+    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:K")
+    p.add_argument("--seed", type=int, help="sampler seed (worker i uses seed + i)")
+    p.add_argument(
+        "--worker-index",
+        type=int,
+        help="distinct per worker for distinct sampler seeds (default: from the pid)",
+    )
+    p.add_argument(
+        "--create-study", action="store_true", help="create the study (maximize) if it does not exist"
+    )
+    group = p.add_argument_group("several workers on this machine")
+    group.add_argument(
+        "--processes", type=int, default=1, help="start K workers on --device and wait for them"
+    )
+    group.add_argument("--gpus", help="comma-separated GPU indices, e.g. 0,1: workers on cuda:0, cuda:1")
+    group.add_argument("--per-gpu", type=int, default=1, help="workers per GPU with --gpus")
+    group = p.add_argument_group("queue")
+    group.add_argument("--heartbeat-seconds", type=float, default=10.0)
+    group.add_argument(
+        "--grace-seconds", type=float, default=60.0, help="a trial silent this long is re-queued"
+    )
+    group.add_argument("--max-retries", type=int, default=2, help="re-runs of a trial whose worker died")
+    group.add_argument(
+        "--max-failures", type=int, default=5, help="stop after this many failed trials in a row"
+    )
+    group.add_argument(
+        "--storage-retry-seconds", type=float, default=120.0, help="keep retrying a lost database this long"
+    )
+    return p
+
+
+DEVICE = re.compile(r"^(cpu|cuda|cuda:\d+)$")
+
+
+def make_sampler(name: str, settings: dict, seed: int | None, space) -> optuna.samplers.BaseSampler:
+    if name == "ppo":
+        from nas_optuna.samplers.ppo_lstm import PPOLSTMSampler as cls  # lazily: torch-heavy
+    else:
+        cls = {"random": optuna.samplers.RandomSampler, "tpe": optuna.samplers.TPESampler}[name]
+    kwargs = dict(settings)
+    if "search_space" in inspect.signature(cls).parameters:
+        kwargs.setdefault("search_space", space)
+    try:
+        return cls(seed=seed, **kwargs)
+    except TypeError as err:
+        raise ValueError(
+            f"[sampler.{name}] settings {sorted(settings)} rejected by {cls.__name__}: {err}"
+        ) from None
+
+
+def _load_study(args, storage) -> optuna.Study:
+    try:
+        return optuna.load_study(study_name=args.study_name, storage=storage)
+    except KeyError:
+        if args.create_study:
+            return optuna.create_study(
+                study_name=args.study_name, storage=storage, direction="maximize", load_if_exists=True
+            )
+        raise ValueError(
+            f"study {args.study_name!r} not found; create it first: optuna create-study --storage "
+            f"{args.storage} --study-name {args.study_name} --direction maximize (or pass --create-study)"
+        ) from None
+
+
+def run_worker(args) -> int:
+    if not DEVICE.match(args.device):
+        raise ValueError(f"--device {args.device!r}: expected cpu, cuda or cuda:K")
+    config = load_study_config(args.study_config)
+    n_trials = args.n_trials or config.budget.get("n_trials")
+    if n_trials is None:
+        raise ValueError("no budget: pass --n-trials or set [budget] n_trials in the study config")
+    settings = QueueSettings(
+        n_trials=n_trials,
+        device_seconds=config.budget.get("device_seconds"),
+        heartbeat_seconds=args.heartbeat_seconds,
+        grace_seconds=args.grace_seconds,
+        max_retries=args.max_retries,
+        max_consecutive_failures=args.max_failures,
+    )
+    space = config.build_space()
+    storage = open_storage(args.storage, retry_seconds=args.storage_retry_seconds)
+    study = _load_study(args, storage)
+    check_direction(study)
+    check_space(study, space)
+    sampler_settings = config.sampler_settings(args.sampler)
+    expected = {
+        "sampler": args.sampler,
+        "sampler_settings": sampler_settings,
+        "seed": args.seed,
+        "budget": {"n_trials": n_trials, "device_seconds": settings.device_seconds},
+        "study_config": config.data,
+    }
+    record_or_check(study, expected)
+    index = args.worker_index if args.worker_index is not None else os.getpid()
+    seed = None if args.seed is None else args.seed + index
+    study.sampler = make_sampler(args.sampler, sampler_settings, seed, space)
+    objective = config.build_objective(device=args.device)
+    worker = Worker(study, objective, settings, f"{socket.gethostname()}:{os.getpid()}", space)
+    worker.install_signal_handlers()
+    return worker.run()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # our progress lines replace Optuna's
+    try:
+        plan = worker_plan(args.processes, args.gpus, args.per_gpu, args.device)
+        if len(plan) > 1:
+            return run_children(args, plan)
+        args.device = plan[0]
+        return run_worker(args)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"nas-worker: error: {err}", file=sys.stderr)
+        return 2
+    except StorageUnavailable as err:
+        print(f"nas-worker: error: {err}", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())
