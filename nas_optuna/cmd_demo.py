@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 # The bundled-CIFAR config once the objective lands; the synthetic one runs anywhere in seconds.
-DEFAULT_CONFIG = "synthetic-demo.toml"
+DEFAULT_CONFIG = "synthetic.toml"
 
 
 def add_parser(subparsers) -> None:

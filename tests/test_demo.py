@@ -16,7 +16,7 @@ def _plan(tmp_path, **changes):
         samplers=("ppo", "random"),
         seeds=2,
         n_trials=7,
-        study_config=packaged_study_config("synthetic-demo.toml"),
+        study_config=packaged_study_config("synthetic.toml"),
     )
     return DemoPlan(**{**settings, **changes})
 
