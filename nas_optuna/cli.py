@@ -8,7 +8,7 @@ import sys
 
 # Each module defines `add_parser(subparsers)` that registers a subcommand whose parser
 # sets `func=run`; `run(args) -> int` is the exit code.
-SUBCOMMAND_MODULES: tuple[str, ...] = ()
+SUBCOMMAND_MODULES: tuple[str, ...] = ("nas_optuna.cmd_train",)
 
 
 def build_parser() -> argparse.ArgumentParser:

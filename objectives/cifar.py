@@ -84,8 +84,13 @@ class CifarObjective:
         network = {k: self.settings[k] for k in NETWORK_KEYS}
         return build_network(genotype, num_classes=len(self.data.classes), **network)
 
-    def train(self, genotype: Genotype, trial: optuna.Trial | None = None, progress=None) -> TrainResult:
-        """Train one child; with a trial, report every epoch (may raise TrialPruned)."""
+    def train(
+        self, genotype: Genotype, trial: optuna.Trial | None = None, progress=None, on_epoch=None
+    ) -> TrainResult:
+        """Train one child; with a trial, report every epoch (may raise TrialPruned).
+
+        ``progress(epoch, step, steps, loss)`` and ``on_epoch(val_acc, epoch)`` are for displays.
+        """
         from nas_optuna import count_mult_adds, count_parameters
 
         model = self.build(genotype)
@@ -95,6 +100,8 @@ class CifarObjective:
             trial.set_user_attr("device", device_description(self.device))
 
         def report(value: float, epoch: int) -> None:
+            if on_epoch is not None:
+                on_epoch(value, epoch)
             if trial is not None:
                 trial.set_user_attr("epochs_done", epoch + 1)
                 trial.report(value, epoch)
