@@ -21,7 +21,7 @@ from optuna.distributions import CategoricalDistribution
 from nas_optuna.genotype import Genotype
 from nas_optuna.space import suggest_genotype
 
-from .data import ImageData, load_data
+from .data import ImageData, load_data, subset_train
 from .train import TRAIN_DEFAULTS, TrainingFailed, TrainResult, train_model
 
 # The CPU proxy (benchmarks/proxy_rank.py chose it: a trial in seconds on 2 cores); for the
@@ -31,6 +31,7 @@ CIFAR_DEFAULTS: dict[str, Any] = {
     "data_root": None,
     "download": False,
     "val_size": None,  # count or fraction; None = 10% (CIFAR-10's 5,000 of 50,000)
+    "train_images": None,  # train on this many random training images (None = all)
     "n_cells": 2,
     "filters": 16,
     "concat": "released",
@@ -40,7 +41,6 @@ CIFAR_DEFAULTS: dict[str, Any] = {
     "epochs": 1,
     "batch_size": 64,
 }
-DATA_KEYS = ("dataset", "data_root", "download", "val_size")
 NETWORK_KEYS = ("n_cells", "filters", "concat", "aux_head", "drop_path_keep")
 
 
@@ -64,17 +64,15 @@ class CifarObjective:
         self.settings = checked_settings(settings)
         self.device = device
         s = self.settings
-        self.data = (
-            data
-            if data is not None
-            else load_data(
+        if data is None:
+            data = load_data(
                 s["dataset"],
                 data_root=s["data_root"],
                 val_size=s["val_size"],
                 seed=s["seed"],
                 download=s["download"],
             )
-        )
+        self.data = subset_train(data, s["train_images"], s["seed"])
         self.train_settings = {k: s[k] for k in TRAIN_DEFAULTS}
 
     def build(self, genotype: Genotype) -> torch.nn.Module:

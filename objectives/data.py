@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -87,6 +87,17 @@ def load_data(
         test_labels,
         tuple(classes),
     )
+
+
+def subset_train(data: ImageData, n_images: int | None, seed: int = 0) -> ImageData:
+    """Keep ``n_images`` random training images (a cheaper proxy); validation stays whole."""
+    if n_images is None or n_images >= len(data.train_labels):
+        return data
+    if n_images < 1:
+        raise ValueError(f"train_images must be a positive count or None, got {n_images}")
+    keep = torch.randperm(len(data.train_labels), generator=torch.Generator().manual_seed(seed))[:n_images]
+    keep = keep.sort().values
+    return replace(data, train_images=data.train_images[keep], train_labels=data.train_labels[keep])
 
 
 def stratified_split(labels: torch.Tensor, val_size: int | float | None, seed: int):

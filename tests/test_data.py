@@ -3,7 +3,7 @@ import zipfile
 import numpy as np
 import pytest
 import torch
-from nas_optuna.objectives.data import load_data, stratified_split
+from nas_optuna.objectives.data import load_data, stratified_split, subset_train
 from PIL import Image
 
 
@@ -104,3 +104,13 @@ def test_missing_sources_say_what_to_do(tmp_path):
         load_data("cifar10", data_root=tmp_path)
     with pytest.raises(ValueError, match="unknown dataset 'imagenet'"):
         load_data("imagenet")
+
+
+def test_train_subset_is_random_across_classes_and_keeps_validation():
+    data = load_data("bundled", val_size=400)
+    small = subset_train(data, 500, seed=0)
+    assert len(small.train_labels) == 500 and torch.equal(small.val_labels, data.val_labels)
+    assert small.train_labels.bincount().min() > 20  # the bundled order is by class; a subset is not
+    assert subset_train(data, None) is data
+    with pytest.raises(ValueError, match="train_images must be a positive count"):
+        subset_train(data, 0)
