@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import optuna
+import torch
 from nas_optuna.objectives.cifar import CIFAR_DEFAULTS, CifarObjective
 from scipy.stats import spearmanr
 
@@ -64,7 +65,10 @@ def main() -> None:
     )
     parser.add_argument("--log", type=Path, default=Path("runs/proxy_rank.jsonl"))
     parser.add_argument("--summary", action="store_true", help="only summarize the log")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     done = [json.loads(line) for line in args.log.read_text().splitlines()] if args.log.exists() else []
     if not args.summary:

@@ -82,7 +82,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=0, help="DataLoader workers of the plain loop")
     parser.add_argument("--memory-formats", action="store_true", help="also time channels_last on CPU")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     full = load_data("bundled")
     n = args.images

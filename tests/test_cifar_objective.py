@@ -3,7 +3,7 @@ import pytest
 import torch
 from nas_optuna.objectives import CifarObjective, TrainingFailed, make_objective
 from nas_optuna.objectives.data import ImageData, load_data
-from tiny_models import NaNNet, TinyNet
+from tiny_models import NaNNet, TinyNet, one_thread  # noqa: F401 (autouse fixture)
 
 import nas_optuna
 from nas_optuna import NASNET_A, nasnet_space, params_from_genotype
@@ -92,3 +92,18 @@ def test_seeded_builds_start_from_the_same_weights(stand_in_network, small_data)
     objective = CifarObjective(nasnet_space(), data=small_data, **TINY)
     a, b = objective.build(NASNET_A), objective.build(NASNET_A)
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+
+
+def test_real_network_same_seed_same_genotype_same_accuracy(small_data):
+    if not hasattr(nas_optuna, "build_network"):
+        pytest.skip("nas_optuna.build_network is not on this branch yet (network helper)")
+    tiny = {**TINY, "epochs": 1, "batch_size": 32, "train_images": 96}
+    objective = CifarObjective(nasnet_space(), data=small_data, **tiny)
+    study = optuna.create_study(direction="maximize")
+    study.enqueue_trial(params_from_genotype(NASNET_A))
+    study.enqueue_trial(params_from_genotype(NASNET_A))
+    study.optimize(objective, n_trials=2)
+    first, second = study.trials
+    assert first.value == second.value
+    assert first.user_attrs["n_params"] == nas_optuna.count_parameters(objective.build(NASNET_A))
+    assert first.user_attrs["mult_adds"] > first.user_attrs["n_params"]

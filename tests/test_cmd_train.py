@@ -1,7 +1,7 @@
 import json
 
 import pytest
-from tiny_models import TinyNet
+from tiny_models import TinyNet, one_thread  # noqa: F401 (autouse fixture)
 
 import nas_optuna
 from nas_optuna import NASNET_A
