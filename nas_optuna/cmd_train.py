@@ -31,6 +31,12 @@ def add_parser(subparsers) -> None:
     p.add_argument(
         "--val-size", type=_count_or_fraction, default=None, help="count or fraction (default 10%%)"
     )
+    p.add_argument(
+        "--train-images",
+        type=int,
+        default=D["train_images"],
+        help="train on this many random training images; 0 = all (default %(default)s, the search proxy)",
+    )
     p.add_argument("--n-cells", type=int, default=D["n_cells"], help="N: normal cells per stage")
     p.add_argument("--filters", type=int, default=D["filters"], help="F: filters of the first cell")
     p.add_argument("--epochs", type=int, default=D["epochs"])
@@ -55,6 +61,7 @@ def run(args) -> int:
         "data_root": args.data_root,
         "download": args.download,
         "val_size": args.val_size,
+        "train_images": args.train_images or None,
         **{k: getattr(args, k) for k in ("n_cells", "filters", "epochs", "batch_size", "lr", "seed")},
         **{k: getattr(args, k) for k in ("weight_decay", "drop_path_keep", "aux_head")},
     }

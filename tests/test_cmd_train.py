@@ -33,14 +33,16 @@ def test_train_json_prints_one_object(capsys, stand_in_network):
     assert 0 <= summary["val_accuracy"] <= 1 and summary["epochs"] == 2
     assert summary["params"] == 123 and summary["mult_adds"] == 4567
     assert summary["genotype"] == str(NASNET_A) and stand_in_network[0] == (NASNET_A, 1, 4)
+    assert summary["seconds"] > 0
     assert "epoch" not in out.err  # no progress bar in JSON mode
 
 
 def test_train_readable_output_has_a_progress_bar_per_epoch(capsys, tmp_path):
     genotype_file = tmp_path / "g.json"
     genotype_file.write_text(NASNET_A.to_json())
-    assert main(["train", "--genotype", str(genotype_file), *TINY]) == 0
+    assert main(["train", "--genotype", str(genotype_file), "--train-images", "0", *TINY]) == 0
     out = capsys.readouterr()
+    assert "3900 train / 100 val" in out.err  # 0 = every bundled training image
     assert "val_accuracy" in out.out and "after 2 epochs" in out.out
     assert "epoch 1/2 [" in out.err and "epoch 2/2 val_accuracy" in out.err
 
