@@ -3,7 +3,7 @@ import pytest
 import torch
 from nas_optuna.objectives import CifarObjective, TrainingFailed, make_objective
 from nas_optuna.objectives.data import ImageData, load_data
-from tiny_models import NaNNet, TinyNet, one_thread  # noqa: F401 (autouse fixture)
+from tiny_models import NaNNet, OOMNet, TinyNet, one_thread  # noqa: F401 (autouse fixture)
 
 import nas_optuna
 from nas_optuna import NASNET_A, nasnet_space, params_from_genotype
@@ -55,15 +55,24 @@ def test_trials_record_budget_attrs_and_same_genotype_scores_the_same(stand_in_n
     assert stand_in_network[2] == nas_optuna.parse_genotype(third.user_attrs["genotype"])
 
 
-def test_diverging_trial_fails_with_reason_and_the_next_one_runs(stand_in_network, small_data, monkeypatch):
-    models = iter([NaNNet(nan_from_step=3, filters=4), TinyNet(filters=4)])
+@pytest.mark.parametrize(
+    ("bad_model", "reason"),
+    [
+        (lambda: NaNNet(nan_from_step=3, filters=4), "training loss became nan"),
+        (lambda: OOMNet(filters=4), "out of memory at batch_size 64"),
+    ],
+)
+def test_failed_trial_records_reason_and_the_next_one_runs(
+    stand_in_network, small_data, monkeypatch, bad_model, reason
+):
+    models = iter([bad_model(), TinyNet(filters=4)])
     monkeypatch.setattr(nas_optuna, "build_network", lambda genotype, **kw: next(models))
     objective = CifarObjective(nasnet_space(), data=small_data, **TINY)
     study = optuna.create_study(direction="maximize")
     study.optimize(objective, n_trials=2, catch=(TrainingFailed,))
     failed, ok = study.trials
     assert failed.state == optuna.trial.TrialState.FAIL
-    assert "training loss became nan" in failed.user_attrs["fail_reason"]
+    assert reason in failed.user_attrs["fail_reason"]
     assert ok.state == optuna.trial.TrialState.COMPLETE and 0 <= ok.value <= 1
 
 
