@@ -1,7 +1,7 @@
 import pytest
 import torch
 from nas_optuna.objectives.data import ImageData, load_data
-from nas_optuna.objectives.train import PAD, DeviceAugmenter, TrainingFailed, train_model
+from nas_optuna.objectives.train import PAD, DeviceAugmenter, TrainingFailed, channel_stats, train_model
 from tiny_models import NaNNet, OOMNet, TinyNet, one_thread  # noqa: F401 (autouse fixture)
 
 
@@ -38,6 +38,13 @@ def test_augmented_images_are_padded_crops_or_their_mirror(small_data):
         flips += matches[0][2]
     assert 0 < flips < 16  # both flipped and unflipped images occur
     assert abs(batch.mean()) < 0.5  # normalised
+
+
+def test_channel_stats_match_a_float_copy(small_data):
+    mean, std = channel_stats(small_data.train_images, chunk=100)
+    floats = small_data.train_images.float()
+    assert torch.allclose(mean, floats.mean(dim=(0, 2, 3)), atol=1e-3)
+    assert torch.allclose(std, floats.std(dim=(0, 2, 3)), rtol=1e-3)
 
 
 def _crop(padded, dy, dx, flip):
