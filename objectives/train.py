@@ -119,6 +119,9 @@ def train_model(
     may raise TrialPruned); ``progress(epoch, step, steps, loss)`` drives a progress bar.
     Raises TrainingFailed on a non-finite loss or out-of-memory.
     """
+    unknown = sorted(set(settings) - set(TRAIN_DEFAULTS))
+    if unknown:
+        raise ValueError(f"unknown training settings {unknown}; allowed: {sorted(TRAIN_DEFAULTS)}")
     hp = {**TRAIN_DEFAULTS, **settings}
     device = torch.device(device)
     n_train, batch = len(data.train_labels), hp["batch_size"]
@@ -181,7 +184,12 @@ def train_model(
         if cuda:
             torch.cuda.synchronize()
         step_seconds += time.perf_counter() - epoch_start
-        history.append(evaluate(model, augmenter, val_images, val_labels, hp, fmt, autocast))
+        try:
+            history.append(evaluate(model, augmenter, val_images, val_labels, hp, fmt, autocast))
+        except torch.OutOfMemoryError as err:
+            raise TrainingFailed(
+                f"out of memory evaluating at eval_batch_size {hp['eval_batch_size']}: {err}"
+            ) from None
         if report is not None:
             report(history[-1], epoch)
     seconds = time.perf_counter() - start

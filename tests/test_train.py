@@ -108,3 +108,5 @@ def test_bad_settings_are_rejected(small_data):
         train_model(TinyNet(), small_data, fast(batch_size=2000))
     with pytest.raises(ValueError, match="memory_format 'nhwc'"):
         train_model(TinyNet(), small_data, fast(memory_format="nhwc"))
+    with pytest.raises(ValueError, match=r"unknown training settings \['epoch'\]; allowed: .*'epochs'"):
+        train_model(TinyNet(), small_data, fast(epoch=3))
