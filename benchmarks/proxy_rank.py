@@ -20,10 +20,12 @@ from pathlib import Path
 import numpy as np
 import optuna
 import torch
-from nas_optuna.objectives.cifar import CIFAR_DEFAULTS, CifarObjective
+from nas_optuna.objectives.cifar import CifarObjective
 from scipy.stats import spearmanr
 
 from nas_optuna import genotype_from_params, nasnet_space
+
+RECORDED = ("dataset", "train_images", "val_size", "n_cells", "filters", "epochs", "batch_size", "lr", "seed")
 
 
 def random_genotypes(n: int, seed: int):
@@ -90,7 +92,7 @@ def main() -> None:
                 "proxy_seconds": round(proxy_s, 2),
                 "long_accuracy": long_acc,
                 "long_seconds": round(long_s, 2),
-                "proxy_settings": {k: v for k, v in proxy.settings.items() if v != CIFAR_DEFAULTS[k]},
+                "proxy_settings": {k: proxy.settings[k] for k in RECORDED},
                 "long_epochs": epochs,
             }
             done.append(row)
