@@ -10,6 +10,7 @@ import sys
 # sets `func=run`; `run(args) -> int` is the exit code.
 SUBCOMMAND_MODULES: tuple[str, ...] = (
     "nas_optuna.cmd_demo",
+    "nas_optuna.cmd_train",
     "nas_optuna.cmd_report",
     "nas_optuna.cmd_show",
     "nas_optuna.cmd_grpc_proxy",

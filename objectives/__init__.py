@@ -1,20 +1,25 @@
 """Objectives: turn an Optuna trial into a score. Installed as `nas_optuna.objectives`.
 
 `make_objective(config, space, device=...)` builds one from a study configuration's
-``[objective]`` table; ``config["name"]`` picks the kind.
+``[objective]`` table; ``config["name"]`` picks the kind: "synthetic" (a hidden target, no
+training) or "cifar" (train the child network, reward = validation accuracy).
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import optuna
 from optuna.distributions import CategoricalDistribution
 
+from .cifar import CIFAR_DEFAULTS, CifarObjective
 from .synthetic import SyntheticObjective
+from .train import TrainingFailed
 
 Objective = Callable[[optuna.Trial], float]
+KINDS = ("synthetic", "cifar")
 
 
 def make_objective(
@@ -23,9 +28,21 @@ def make_objective(
     settings = dict(config)
     name = settings.pop("name", None)
     if name == "synthetic":
+        allowed = [p for p in inspect.signature(SyntheticObjective).parameters if p != "space"]
+        unknown = sorted(set(settings) - set(allowed))
+        if unknown:
+            raise ValueError(f"unknown synthetic objective settings {unknown}; allowed: {allowed}")
         return SyntheticObjective(space, **settings)
-    kinds = ["synthetic"]
-    raise ValueError(f"unknown objective {name!r}; choose one of {kinds} in the [objective] table")
+    if name == "cifar":
+        return CifarObjective(space, device=device, **settings)
+    raise ValueError(f"unknown objective {name!r}; choose one of {list(KINDS)} in the [objective] table")
 
 
-__all__ = ["Objective", "SyntheticObjective", "make_objective"]
+__all__ = [
+    "CIFAR_DEFAULTS",
+    "CifarObjective",
+    "Objective",
+    "SyntheticObjective",
+    "TrainingFailed",
+    "make_objective",
+]

@@ -22,5 +22,7 @@ def test_synthetic_reward_is_fraction_of_target_decisions():
 def test_make_objective_rejects_unknown_names_and_settings():
     with pytest.raises(ValueError, match="unknown objective 'cifar10x'"):
         make_objective({"name": "cifar10x"}, nasnet_space())
-    with pytest.raises(TypeError):
+    with pytest.raises(
+        ValueError, match=r"unknown synthetic objective settings \['colour'\]; allowed: .*noise"
+    ):
         make_objective({"name": "synthetic", "colour": 1}, nasnet_space())

@@ -1,0 +1,165 @@
+"""The "cifar" objective: build the trial's child network, train it, return validation accuracy.
+
+Data is loaded once, when the objective is built; every trial trains from the same seed, so two
+trials of one genotype get the same accuracy on CPU and differences between trials come from
+the architectures (common random numbers). A trial that diverges or runs out of memory raises
+TrainingFailed after recording ``fail_reason``; run the study with
+``study.optimize(objective, catch=(TrainingFailed,))`` so the worker goes on.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import optuna
+import torch
+from optuna.distributions import CategoricalDistribution
+
+from nas_optuna.genotype import Genotype
+from nas_optuna.space import suggest_genotype
+
+from .data import ImageData, load_data, subset_train
+from .train import TRAIN_DEFAULTS, TrainingFailed, TrainResult, train_model
+
+# Defaults = the "proxy" preset: a CPU trial in ~6 s on one loaded core (measured: NASNet-A N=1
+# F=8 trains at ~69 images/s single-threaded on this 2-core box, N=2 F=8 ~43, N=1 F=16 ~26;
+# benchmarks/proxy_rank.py: Spearman 0.55 against 5x the epochs over 20 random genotypes).
+CIFAR_DEFAULTS: dict[str, Any] = {
+    "preset": "proxy",  # base settings: "proxy" (these) or "paper" (PRESETS below)
+    "dataset": "bundled",  # "bundled" | "cifar10" | "folder" (with data_root) | a path
+    "data_root": None,
+    "download": False,
+    "val_size": None,  # count or fraction; None = 10% (CIFAR-10's 5,000 of 50,000)
+    "train_images": 512,  # train on this many random training images; "all" (or None) = all
+    "n_cells": 1,
+    "filters": 8,
+    "concat": "released",
+    "aux_head": False,
+    "drop_path_keep": 1.0,
+    **TRAIN_DEFAULTS,
+    "epochs": 1,
+    "batch_size": 16,  # 32 steps: at batch 32 / lr 0.05, random genotypes stayed at chance (0.10)
+    "lr": 0.1,
+}
+# The paper's search child (NASNET.md "Search protocol"): full CIFAR-10, N=2, F=32, 20 epochs.
+# Batch size and lr are not given there; 128 / 0.05 are ours and not yet tuned on a GPU.
+PRESETS: dict[str, dict[str, Any]] = {
+    "proxy": {},
+    "paper": {
+        "dataset": "cifar10",
+        "train_images": "all",
+        "n_cells": 2,
+        "filters": 32,
+        "epochs": 20,
+        "batch_size": 128,
+        "lr": 0.05,
+    },
+}
+NETWORK_KEYS = ("n_cells", "filters", "concat", "aux_head", "drop_path_keep")
+
+
+def checked_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(settings) - set(CIFAR_DEFAULTS))
+    if unknown:
+        raise ValueError(f"unknown cifar objective settings {unknown}; allowed: {sorted(CIFAR_DEFAULTS)}")
+    preset = settings.get("preset", "proxy")
+    if preset not in PRESETS:
+        raise ValueError(f"unknown cifar objective preset {preset!r}; choose one of {list(PRESETS)}")
+    merged = {**CIFAR_DEFAULTS, **PRESETS[preset], **settings}
+    if merged["train_images"] == "all":  # TOML has no null
+        merged["train_images"] = None
+    return merged
+
+
+class CifarObjective:
+    def __init__(
+        self,
+        space: Mapping[str, CategoricalDistribution] | None = None,
+        *,
+        device: str = "cpu",
+        data: ImageData | None = None,
+        **settings: Any,
+    ) -> None:
+        self.space = space
+        self.settings = checked_settings(settings)
+        self.device = device
+        s = self.settings
+        if data is None:
+            data = load_data(
+                s["dataset"],
+                data_root=s["data_root"],
+                val_size=s["val_size"],
+                seed=s["seed"],
+                download=s["download"],
+            )
+        self.data = subset_train(data, s["train_images"], s["seed"])
+        self.train_settings = {k: s[k] for k in TRAIN_DEFAULTS}
+
+    def build(self, genotype: Genotype) -> torch.nn.Module:
+        from nas_optuna import build_network
+
+        torch.manual_seed(self.settings["seed"])  # same genotype + seed -> same initial weights
+        network = {k: self.settings[k] for k in NETWORK_KEYS}
+        return build_network(genotype, num_classes=len(self.data.classes), **network)
+
+    def train(
+        self, genotype: Genotype, trial: optuna.Trial | None = None, progress=None, on_epoch=None
+    ) -> TrainResult:
+        """Train one child; with a trial, report every epoch (may raise TrialPruned).
+
+        ``progress(epoch, step, steps, loss)`` and ``on_epoch(val_acc, epoch)`` are for displays.
+        """
+        from nas_optuna import count_mult_adds, count_parameters
+
+        model = self.build(genotype)
+        if trial is not None:
+            trial.set_user_attr("n_params", count_parameters(model))
+            trial.set_user_attr("mult_adds", count_mult_adds(model, (1, 3, 32, 32)))
+            trial.set_user_attr("device", device_description(self.device))
+
+        def report(value: float, epoch: int) -> None:
+            if on_epoch is not None:
+                on_epoch(value, epoch)
+            if trial is not None:
+                trial.set_user_attr("epochs_done", epoch + 1)
+                trial.report(value, epoch)
+                if trial.should_prune():
+                    raise optuna.TrialPruned(f"pruned after epoch {epoch + 1} at {value:.4f}")
+
+        return train_model(
+            model, self.data, self.train_settings, device=self.device, report=report, progress=progress
+        )
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        genotype = suggest_genotype(trial, self.space)
+        trial.set_user_attr("genotype", str(genotype))
+        reason, start = None, time.perf_counter()
+        try:
+            result = self.train(genotype, trial)
+        except TrainingFailed as err:
+            reason = str(err)
+        finally:  # pruned and failed trials spend device time too
+            trial.set_user_attr("train_seconds", time.perf_counter() - start)
+        if reason is not None:
+            # Outside the except block: the traceback (and the model it holds) is gone now.
+            trial.set_user_attr("fail_reason", reason)
+            release_memory()
+            raise TrainingFailed(reason)
+        trial.set_user_attr("images_per_second", result.images_per_second)
+        return result.val_accuracy
+
+
+def device_description(device: str) -> str:
+    dev = torch.device(device)
+    if dev.type == "cuda" and torch.cuda.is_available():
+        return f"{device} ({torch.cuda.get_device_name(dev)})"
+    return str(device)
+
+
+def release_memory() -> None:
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()

@@ -1,0 +1,62 @@
+"""Small stand-in networks for training-loop tests (the real one is nas_optuna.build_network)."""
+
+import pytest
+import torch
+from torch import nn
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny nets are op-overhead bound; extra threads only spin on a shared 2-core machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+class TinyNet(nn.Module):
+    """conv-bn-relu-pool-linear; records drop-path progress like the real network."""
+
+    def __init__(self, num_classes=10, filters=8, aux_head=False):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(3, filters, 3, padding=1, bias=False),
+            nn.BatchNorm2d(filters),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+        )
+        self.head = nn.Linear(filters, num_classes)
+        self.aux = nn.Linear(filters, num_classes) if aux_head else None
+        self.progress_seen = []
+
+    def set_drop_path_progress(self, p):
+        self.progress_seen.append(p)
+
+    def forward(self, x):
+        features = self.body(x)
+        if self.aux is not None and self.training:
+            return self.head(features), self.aux(features)
+        return self.head(features)
+
+
+class NaNNet(TinyNet):
+    """Produces NaN logits from the given training step on (an injected divergence)."""
+
+    def __init__(self, nan_from_step=2, **kwargs):
+        super().__init__(**kwargs)
+        self.steps = 0
+        self.nan_from_step = nan_from_step
+
+    def forward(self, x):
+        logits = super().forward(x)
+        if self.training:
+            self.steps += 1
+            if self.steps >= self.nan_from_step:
+                return logits * float("nan")
+        return logits
+
+
+class OOMNet(TinyNet):
+    def forward(self, x):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB (injected)")
