@@ -49,7 +49,14 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--jobs must be >= 1, got {args.jobs}")
     config = Path(args.study_config) if args.study_config else packaged_study_config(DEFAULT_CONFIG)
     plan = DemoPlan(
-        Path(args.out), args.name, tuple(args.samplers), args.seeds, args.n_trials, config, args.device
+        Path(args.out),
+        args.name,
+        tuple(args.samplers),
+        args.seeds,
+        args.n_trials,
+        config,
+        args.device,
+        threads=max(1, (os.cpu_count() or 1) // args.jobs),
     )
     check_plan(plan)
     print(

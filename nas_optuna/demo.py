@@ -18,7 +18,6 @@ from optuna.trial import TrialState
 from nas_optuna.report.data import storage_from_url
 
 # The worker's entry point, run with this interpreter so the demo needs nothing on PATH.
-WORKER = "import sys; from nas_optuna.worker import main; sys.exit(main())"
 
 
 @dataclass(frozen=True)
@@ -30,6 +29,7 @@ class DemoPlan:
     n_trials: int
     study_config: Path
     device: str = "cpu"
+    threads: int = 1  # torch CPU threads per worker: the cores split between the running workers
 
     @property
     def storage_path(self) -> Path:
@@ -41,7 +41,7 @@ class DemoPlan:
     def worker_command(self, study_name: str) -> list[str]:
         sampler, seed = study_name.rsplit("-", 2)[1:]
         return [
-            sys.executable, "-c", WORKER,
+            sys.executable, "-m", "nas_optuna.worker",
             "--storage", str(self.storage_path),
             "--study-name", study_name,
             "--study-config", str(self.study_config),
@@ -49,6 +49,7 @@ class DemoPlan:
             "--seed", seed.removeprefix("s"),
             "--n-trials", str(self.n_trials),
             "--device", self.device,
+            "--threads", str(self.threads),
         ]  # fmt: skip
 
     def create_studies(self) -> None:

@@ -17,6 +17,7 @@ FORWARDED = {
     "sampler": "--sampler",
     "n_trials": "--n-trials",
     "seed": "--seed",
+    "threads": "--threads",
     "heartbeat_seconds": "--heartbeat-seconds",
     "grace_seconds": "--grace-seconds",
     "max_retries": "--max-retries",

@@ -46,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:K")
     p.add_argument("--seed", type=int, help="sampler seed (worker i uses seed + i)")
     p.add_argument(
+        "--threads",
+        type=int,
+        help="torch CPU threads per worker (default: CPU cores / workers started by this command)",
+    )
+    p.add_argument(
         "--worker-index",
         type=int,
         help="distinct per worker for distinct sampler seeds (default: from the pid)",
@@ -139,6 +144,13 @@ def run_worker(args) -> int:
     index = args.worker_index if args.worker_index is not None else os.getpid()
     seed = None if args.seed is None else args.seed + index
     study.sampler = make_sampler(args.sampler, sampler_settings, seed, space)
+    if args.threads is not None:
+        if args.threads < 1:
+            raise ValueError(f"--threads must be >= 1, got {args.threads}")
+        import torch
+
+        # Workers sharing a CPU must split its cores: oversubscribed torch threads spin.
+        torch.set_num_threads(args.threads)
     objective = config.build_objective(device=args.device)
     worker = Worker(study, objective, settings, f"{socket.gethostname()}:{os.getpid()}", space)
     worker.install_signal_handlers()
@@ -151,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # our progress lines replace Optuna's
     try:
         plan = worker_plan(args.processes, args.gpus, args.per_gpu, args.device)
+        if args.threads is None and len(plan) > 1:
+            args.threads = max(1, (os.cpu_count() or 1) // len(plan))
         if len(plan) > 1:
             return run_children(args, plan)
         args.device = plan[0]
