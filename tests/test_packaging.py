@@ -36,6 +36,26 @@ def installed_python(tmp_path_factory):
     return python, tmp
 
 
+def test_wheel_holds_every_package_of_the_checkout(installed_python):
+    python, tmp = installed_python
+    # Every package folder of the checkout (tests aside) must be importable from the wheel.
+    names = [
+        "nas_optuna." + p.parent.relative_to(ROOT).as_posix().replace("/", ".")
+        for top in ("samplers", "objectives", "studies")
+        for p in (ROOT / top).rglob("__init__.py")
+    ]
+    names += ["nas_optuna." + p.parent.name for p in (ROOT / "nas_optuna").glob("*/__init__.py")]
+    names = [n for n in names if ".tests" not in n]
+    code = "import importlib, sys; [importlib.import_module(n) for n in sys.argv[1:]]"
+    out = subprocess.run([python, "-c", code, *names], capture_output=True, text=True, cwd=tmp)
+    assert out.returncode == 0, out.stderr
+    data = (
+        "import importlib.resources as r; print(sorted(p.name for p in r.files('nas_optuna.data').iterdir()))"
+    )
+    listing = subprocess.run([python, "-c", data], capture_output=True, text=True, cwd=tmp)
+    assert "cifar10-bundled.zip" in listing.stdout, listing.stderr
+
+
 def test_wheel_works_from_any_directory(installed_python):
     python, tmp = installed_python
     code = (
