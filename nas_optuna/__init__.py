@@ -1,6 +1,10 @@
 """nas-optuna: NASNet architecture search as an Optuna plugin."""
 
-from nas_optuna.flops import count_mult_adds, count_parameters
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
 from nas_optuna.genotype import (
     COMBINES,
     NASNET_A,
@@ -10,8 +14,6 @@ from nas_optuna.genotype import (
     Genotype,
     parse_genotype,
 )
-from nas_optuna.network import build_network
-from nas_optuna.samplers.ppo_lstm import PPOLSTMSampler
 from nas_optuna.space import (
     PNAS_OPS,
     genotype_from_params,
@@ -20,6 +22,27 @@ from nas_optuna.space import (
     pnas_space,
     suggest_genotype,
 )
+
+if TYPE_CHECKING:
+    from nas_optuna.flops import count_mult_adds, count_parameters
+    from nas_optuna.network import build_network
+    from nas_optuna.samplers.ppo_lstm import PPOLSTMSampler
+
+# torch-heavy names load on first use, so that `import nas_optuna` (the space, genotypes, a
+# worker's start-up, a report) does not pay for importing torch.
+_LAZY = {
+    "build_network": "nas_optuna.network",
+    "count_mult_adds": "nas_optuna.flops",
+    "count_parameters": "nas_optuna.flops",
+    "PPOLSTMSampler": "nas_optuna.samplers.ppo_lstm",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'nas_optuna' has no attribute {name!r}")
+
 
 __all__ = [
     "COMBINES",

@@ -6,8 +6,8 @@ import argparse
 import os
 from pathlib import Path
 
-# The bundled-CIFAR config once the objective lands; the synthetic one runs anywhere in seconds.
-DEFAULT_CONFIG = "synthetic.toml"
+# Real children on the bundled CIFAR-10 images; `--study-config synthetic.toml` runs in seconds.
+DEFAULT_CONFIG = "demo.toml"
 
 
 def add_parser(subparsers) -> None:
@@ -23,7 +23,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--samplers", nargs="+", default=["ppo", "random"], choices=["ppo", "random", "tpe"])
     parser.add_argument("--seeds", type=int, default=1, help="seeds per sampler (default %(default)s)")
     parser.add_argument(
-        "--n-trials", type=int, default=100, help="trials per study, equal for all (default %(default)s)"
+        "--n-trials",
+        type=int,
+        help="trials per study, equal for all (default: [budget] n_trials)",
     )
     parser.add_argument(
         "--study-config", default=None, help=f"study config TOML (default: the packaged {DEFAULT_CONFIG})"
@@ -43,17 +45,21 @@ def run(args: argparse.Namespace) -> int:
     from nas_optuna.report.dashboard import attach_to_dashboard
     from nas_optuna.report.data import storage_from_url
     from nas_optuna.report.metrics import format_mean_sd
+    from nas_optuna.study_config import load_study_config
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the progress lines say what happens
     if args.jobs < 1:
         raise ValueError(f"--jobs must be >= 1, got {args.jobs}")
     config = Path(args.study_config) if args.study_config else packaged_study_config(DEFAULT_CONFIG)
+    n_trials = args.n_trials or load_study_config(config).budget.get("n_trials")
+    if n_trials is None:
+        raise ValueError(f"{config} has no [budget] n_trials; pass --n-trials")
     plan = DemoPlan(
         Path(args.out),
         args.name,
         tuple(args.samplers),
         args.seeds,
-        args.n_trials,
+        n_trials,
         config,
         args.device,
         threads=max(1, (os.cpu_count() or 1) // args.jobs),

@@ -1,4 +1,3 @@
-import importlib.util
 from pathlib import Path
 
 import optuna
@@ -34,7 +33,9 @@ def test_plan_pairs_samplers_per_seed_and_follows_the_worker_contract(tmp_path):
         "--seed": "1",
         "--n-trials": "7",
         "--device": "cpu",
+        "--threads": "1",
     }
+    assert command[1:3] == ["-m", "nas_optuna.worker"]
 
 
 def test_demo_refuses_to_reuse_existing_studies_and_bad_settings(tmp_path):
@@ -49,14 +50,12 @@ def test_demo_refuses_to_reuse_existing_studies_and_bad_settings(tmp_path):
         packaged_study_config("nope.toml")
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("nas_optuna.worker") is None, reason="nas_optuna.worker not merged yet"
-)
 def test_demo_runs_workers_and_writes_the_report(tmp_path, capsys):
+    # README's main job with its default config (real children on the bundled images), smaller.
     out = tmp_path / "demo"
-    assert main(["demo", "--out", str(out), "--n-trials", "6", "--jobs", "2"]) == 0
+    assert main(["demo", "--out", str(out), "--n-trials", "3", "--jobs", "2"]) == 0
     printed = capsys.readouterr().out
-    assert "demo-ppo-s0 6/6" in printed and "demo-random-s0 6/6" in printed
+    assert "demo-ppo-s0 3/3" in printed and "demo-random-s0 3/3" in printed
     assert Path(out / "report" / "report.html").is_file()
     study = optuna.load_study(study_name="demo-ppo-s0", storage=storage_from_url(str(out / "runs.log")))
     assert study.user_attrs["sampler"] == "ppo"
