@@ -153,6 +153,8 @@ class Worker:
             heartbeat.track(None)
             log.warning("trial %d was taken over by another worker (heartbeat too late?)", trial.number)
             return
+        except optuna.TrialPruned as err:  # the pruner's decision, not a failure
+            state, reason = TrialState.PRUNED, f"pruned: {err}".strip()
         except Exception as err:  # a bad trial must not kill the worker
             reason = f"{type(err).__name__}: {err}".strip()[:500]
         heartbeat.track(None)
@@ -162,6 +164,9 @@ class Worker:
         try:
             if state == TrialState.COMPLETE:
                 self.study.tell(trial, float(value))
+                self.progress.failures_in_row = 0
+            elif state == TrialState.PRUNED:  # Optuna keeps its last reported value
+                self.study.tell(trial, state=TrialState.PRUNED)
                 self.progress.failures_in_row = 0
             else:
                 if "fail_reason" not in trial.user_attrs:

@@ -126,7 +126,8 @@ class CifarObjective:
             if trial is not None:
                 trial.set_user_attr("epochs_done", epoch + 1)
                 trial.report(value, epoch)
-                if trial.should_prune():
+                # After the last epoch the trial is done: its value is the result, not a hint.
+                if epoch + 1 < self.train_settings["epochs"] and trial.should_prune():
                     raise optuna.TrialPruned(f"pruned after epoch {epoch + 1} at {value:.4f}")
 
         return train_model(

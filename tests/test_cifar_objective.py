@@ -86,6 +86,16 @@ def test_pruned_trials_stop_after_the_reported_epoch(stand_in_network, small_dat
     assert trial.user_attrs["train_seconds"] > 0
 
 
+def test_last_epoch_is_never_pruned(stand_in_network, small_data):
+    # After the final epoch the accuracy is the trial's result: pruning it would waste it.
+    objective = CifarObjective(nasnet_space(), data=small_data, **{**TINY, "epochs": 1})
+    study = optuna.create_study(direction="maximize", pruner=optuna.pruners.ThresholdPruner(lower=1.01))
+    study.optimize(objective, n_trials=1)
+    (trial,) = study.trials
+    assert trial.state == optuna.trial.TrialState.COMPLETE
+    assert trial.value == trial.intermediate_values[0]
+
+
 def test_make_objective_builds_cifar_and_rejects_unknown_settings(stand_in_network, tmp_path, monkeypatch):
     monkeypatch.setenv("NAS_OPTUNA_CACHE_DIR", str(tmp_path))
     objective = make_objective({"name": "cifar", "val_size": 200, **TINY}, nasnet_space())

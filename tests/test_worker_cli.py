@@ -132,6 +132,25 @@ def test_failing_trials_are_recorded_and_the_worker_goes_on(tmp_path):
     assert queue.budget_used(trials) == 6  # failed trials use the budget: they were run
 
 
+class _PrunedOdd:
+    """Prunes odd trials after reporting one value, as an objective with a pruner does."""
+
+    def __call__(self, trial):
+        trial.report(0.25, 0)
+        if trial.number % 2:
+            raise optuna.TrialPruned("pruned after epoch 1")
+        return 0.5
+
+
+def test_pruned_trials_are_pruned_not_failed_and_use_the_budget(tmp_path):
+    study, worker = _worker(tmp_path, _PrunedOdd(), 8, max_consecutive_failures=2)
+    assert worker.run() == 0
+    trials = study.get_trials(deepcopy=False)
+    assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.PRUNED] * 4
+    assert trials[1].value == 0.25  # the last reported value, for samplers that use it
+    assert queue.budget_used(trials) == 8
+
+
 def test_worker_stops_after_k_failures_in_a_row(tmp_path, caplog):
     study, worker = _worker(tmp_path, _Flaky(set(range(100))), 50, max_consecutive_failures=3)
     with caplog.at_level("INFO"):
