@@ -114,7 +114,8 @@ class CifarObjective:
         """
         from nas_optuna import count_mult_adds, count_parameters
 
-        model = self.build(genotype)
+        # On the training device first: counting mult-adds is a forward pass, fast on a GPU.
+        model = self.build(genotype).to(self.device)
         if trial is not None:
             trial.set_user_attr("n_params", count_parameters(model))
             trial.set_user_attr("mult_adds", count_mult_adds(model, (1, 3, 32, 32)))
