@@ -3,7 +3,7 @@ import pytest
 import torch
 from nas_optuna.objectives import CifarObjective, TrainingFailed, make_objective
 from nas_optuna.objectives.data import ImageData, load_data
-from tiny_models import NaNNet, OOMNet, TinyNet, one_thread  # noqa: F401 (autouse fixture)
+from tiny_models import NaNNet, OOMNet, TinyNet
 
 import nas_optuna
 from nas_optuna import NASNET_A, nasnet_space, params_from_genotype

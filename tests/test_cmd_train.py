@@ -1,7 +1,7 @@
 import json
 
 import pytest
-from tiny_models import TinyNet, one_thread  # noqa: F401 (autouse fixture)
+from tiny_models import TinyNet
 
 import nas_optuna
 from nas_optuna import NASNET_A

@@ -5,14 +5,6 @@ from nas_optuna import NASNET_A, Block, Cell, Genotype, build_network
 from nas_optuna.drop_path import DropPath, layer_keep_prob, scheduled_keep_prob
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_schedule_starts_at_one_and_ends_at_the_layer_keep_prob():
     for cell_index in range(8):
         assert scheduled_keep_prob(0.6, cell_index, 8, 0.0) == 1.0

@@ -6,15 +6,6 @@ from nas_optuna import NASNET_A, Block, Cell, Genotype, build_network, count_mul
 from nas_optuna.network import AUX_LOSS_WEIGHT
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny networks run fastest on one thread; OpenMP spinning on a shared CPU costs seconds."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def params_m(n_cells, filters, concat="released", **kwargs):
     return count_parameters(
         build_network(NASNET_A, n_cells=n_cells, filters=filters, concat=concat, **kwargs)

@@ -7,15 +7,6 @@ import torch
 from nas_optuna import Block, Cell, Genotype, build_network, genotype_from_params, nasnet_space, pnas_space
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny networks run fastest on one thread; OpenMP spinning on a shared CPU costs seconds."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def random_genotype(space, seed):
     rng = np.random.default_rng(seed)
     params = {}

@@ -6,14 +6,6 @@ from nas_optuna import NASNET_OPS, count_parameters
 from nas_optuna.ops import OPS, FactorizedReduction
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_ops_table_covers_the_13_nasnet_ops():
     assert set(OPS) == set(NASNET_OPS)
 

@@ -2,7 +2,7 @@ import pytest
 import torch
 from nas_optuna.objectives.data import ImageData, load_data
 from nas_optuna.objectives.train import PAD, DeviceAugmenter, TrainingFailed, channel_stats, train_model
-from tiny_models import NaNNet, OOMNet, TinyNet, one_thread  # noqa: F401 (autouse fixture)
+from tiny_models import NaNNet, OOMNet, TinyNet
 
 
 @pytest.fixture(scope="module")

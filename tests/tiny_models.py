@@ -1,17 +1,7 @@
 """Small stand-in networks for training-loop tests (the real one is nas_optuna.build_network)."""
 
-import pytest
 import torch
 from torch import nn
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny nets are op-overhead bound; extra threads only spin on a shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 class TinyNet(nn.Module):
