@@ -3,11 +3,12 @@
 import optuna
 import pytest
 from optuna.trial import TrialState
-from tiny_models import one_thread  # noqa: F401 (autouse fixture)
+from tiny_models import NaNNet, one_thread  # noqa: F401 (autouse fixture)
 
-from nas_optuna import NASNET_A, nasnet_space, params_from_genotype, suggest_genotype
+import nas_optuna
+from nas_optuna import NASNET_A, nasnet_space, params_from_genotype, pnas_space, suggest_genotype
 from nas_optuna.cli import main
-from nas_optuna.rerank import STALE_REASON, top_genotypes
+from nas_optuna.rerank import STALE_REASON, search_space_of, top_genotypes
 from nas_optuna.storage_url import open_storage
 
 # The smallest real rerank: N=1, F=8, 64 training images, 1 epoch, 100 validation images.
@@ -136,3 +137,31 @@ def test_empty_or_unknown_study_is_one_clear_error(search, capsys, study_name):
     assert code == 2 and len(err.strip().splitlines()) == 1
     expected = "no COMPLETE trials" if study_name == "empty" else "has no study ['unknown']"
     assert expected in err
+
+
+def test_failed_training_exits_1_and_the_rerun_trains_that_genotype_again(search, capsys, monkeypatch):
+    url, _ = search
+    real_build = nas_optuna.build_network
+
+    def diverging_nasnet_a(genotype, **kwargs):
+        return NaNNet(nan_from_step=1) if genotype == NASNET_A else real_build(genotype, **kwargs)
+
+    monkeypatch.setattr(nas_optuna, "build_network", diverging_nasnet_a)
+    assert rerank_cli(url, "--top-k", "2") == 1
+    out, err = capsys.readouterr()
+    assert "FAILED (training loss became nan" in out and "rerun the same command" in err
+    monkeypatch.setattr(nas_optuna, "build_network", real_build)
+    assert rerank_cli(url, "--top-k", "2") == 0
+    trials = optuna.load_study(study_name="s-rerank", storage=open_storage(url)).trials
+    assert [t.state for t in trials] == [TrialState.FAIL, TrialState.COMPLETE, TrialState.COMPLETE]
+    assert trials[0].user_attrs["genotype"] == trials[2].user_attrs["genotype"] == str(NASNET_A)
+
+
+@pytest.mark.parametrize("space", [nasnet_space(n_blocks=2), pnas_space()], ids=["nasnet-2", "pnas"])
+def test_search_space_is_rebuilt_in_preset_order_whatever_order_the_storage_keeps(space):
+    trial = optuna.trial.create_trial(
+        params={name: dist.choices[0] for name, dist in space.items()},
+        distributions=dict(reversed(space.items())),  # e.g. reduction cell first
+        value=0.5,
+    )
+    assert list(search_space_of(trial)) == list(space)
