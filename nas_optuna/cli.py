@@ -11,6 +11,7 @@ import sys
 SUBCOMMAND_MODULES: tuple[str, ...] = (
     "nas_optuna.cmd_demo",
     "nas_optuna.cmd_train",
+    "nas_optuna.cmd_rerank",
     "nas_optuna.cmd_report",
     "nas_optuna.cmd_show",
     "nas_optuna.cmd_grpc_proxy",

@@ -1,0 +1,115 @@
+"""`nas-optuna rerank`: retrain the search's top-K genotypes longer and larger, compare rankings.
+
+nas-optuna rerank --storage runs.log --study demo-ppo-s0 --top-k 10 --n-cells 2 --filters 16 --epochs 5
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import optuna
+
+from nas_optuna.rerank import RerankResult, open_rerank_study, rerank, spearman, top_genotypes
+
+
+def add_parser(subparsers) -> None:
+    from nas_optuna.objectives.cifar import CIFAR_DEFAULTS as D
+
+    p = subparsers.add_parser(
+        "rerank", help="retrain the top-K genotypes of search studies at a larger size, as a new study"
+    )
+    p.add_argument("--storage", required=True, help="the storage the search studies are in")
+    p.add_argument("--study", action="append", required=True, help="a search study (repeat for several)")
+    p.add_argument("--top-k", type=int, default=10, help="unique genotypes to retrain (default %(default)s)")
+    p.add_argument("--out-study", default=None, help="rerank study name (default: <first study>-rerank)")
+    p.add_argument("--n-cells", type=int, default=2, help="N of the retrained network (default %(default)s)")
+    p.add_argument("--filters", type=int, default=16, help="F of the retrained network (default %(default)s)")
+    p.add_argument("--epochs", type=int, default=5, help="(default %(default)s)")
+    p.add_argument(
+        "--dataset", default=D["dataset"], help="bundled | cifar10 | folder | a path (default %(default)s)"
+    )
+    p.add_argument(
+        "--data-root", default=None, help="CIFAR-10 root, or the ImageFolder dir/.zip for 'folder'"
+    )
+    p.add_argument(
+        "--train-images", type=int, default=0, help="train on this many random images; 0 = all (default)"
+    )
+    p.add_argument("--val-size", type=float, default=None, help="count or fraction (default 10%%)")
+    p.add_argument("--batch-size", type=int, default=D["batch_size"])
+    p.add_argument("--lr", type=float, default=D["lr"])
+    p.add_argument("--drop-path-keep", type=float, default=D["drop_path_keep"])
+    p.add_argument("--aux-head", action="store_true")
+    p.add_argument("--seed", type=int, default=D["seed"])
+    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:K")
+    p.set_defaults(func=run)
+
+
+def objective_settings(args) -> dict:
+    """The settings the rerank study records; a rerun must use the same ones."""
+    val_size = args.val_size
+    if val_size is not None and val_size >= 1 and val_size.is_integer():
+        val_size = int(val_size)
+    return {
+        "dataset": args.dataset,
+        "data_root": args.data_root,
+        "val_size": val_size,
+        "train_images": args.train_images or None,
+        **{k: getattr(args, k) for k in ("n_cells", "filters", "epochs", "batch_size", "lr", "seed")},
+        **{k: getattr(args, k) for k in ("drop_path_keep", "aux_head")},
+    }
+
+
+def run(args) -> int:
+    from nas_optuna.objectives import CifarObjective, TrainingFailed
+    from nas_optuna.objectives.cifar import checked_settings
+    from nas_optuna.report.data import existing_storage
+
+    settings = objective_settings(args)
+    checked_settings(settings)  # unknown or bad settings fail before anything is written
+    storage = existing_storage(args.storage)
+    candidates = top_genotypes(storage, args.study, args.top_k)
+    optuna.logging.set_verbosity(logging.WARNING)  # the lines printed below say what happens
+    out_name = args.out_study or f"{args.study[0]}-rerank"
+    study = open_rerank_study(storage, out_name, settings, args.study)
+    objective = CifarObjective(device=args.device, **settings)  # loads the data once
+    print(
+        f"reranking {len(candidates)} genotypes of {', '.join(args.study)} into study {out_name!r}: "
+        f"N={args.n_cells} F={args.filters}, epochs {args.epochs}, {objective.data.describe()}"
+    )
+    results = rerank(study, candidates, objective, on_result=print_result, catch=(TrainingFailed,))
+    print_table(results)
+    failed = [r for r in results if r.value is None]
+    if failed:
+        print(f"{len(failed)} genotypes failed; rerun the same command to retry them", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def print_result(r: RerankResult) -> None:
+    c = r.candidate
+    outcome = f"rerank {r.value:.4f}" if r.value is not None else f"FAILED ({r.fail_reason})"
+    note = "" if r.trained_now else "  (done earlier)"
+    print(
+        f"#{c.rank:<3d} search {c.search_value:.4f}  {outcome}  {r.seconds:7.1f} s  "
+        f"[{c.source_study} trial {c.source_trial}]{note}",
+        flush=True,
+    )
+
+
+def print_table(results: list[RerankResult]) -> None:
+    done = sorted((r for r in results if r.value is not None), key=lambda r: -r.value)
+    print("\nrerank  search  search_value  rerank_value  seconds  source")
+    for position, r in enumerate(done, start=1):
+        c = r.candidate
+        print(
+            f"{position:6d}  {c.rank:6d}  {c.search_value:12.4f}  {r.value:12.4f}  {r.seconds:7.1f}  "
+            f"{c.source_study}#{c.source_trial}"
+        )
+    if done:
+        print(f"best after rerank: {done[0].candidate.genotype}")
+    correlation = spearman(results)
+    if correlation is None:
+        print("Spearman rank correlation: needs 3 or more reranked genotypes")
+    else:
+        rho, p = correlation
+        print(f"Spearman rank correlation, search value vs rerank accuracy: {rho:.3f} (p={p:.3g})")
