@@ -79,10 +79,10 @@ def stored_split(storage_url: str, prefix: str) -> None:
 
     storage = open_storage(storage_url)
     rows = []
-    for summary in optuna.get_all_study_summaries(storage):
-        if not summary.study_name.startswith(prefix):
+    for name in optuna.get_all_study_names(storage):
+        if not name.startswith(prefix):
             continue
-        study = optuna.load_study(study_name=summary.study_name, storage=storage)
+        study = optuna.load_study(study_name=name, storage=storage)
         for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
             wall = (t.datetime_complete - t.datetime_start).total_seconds()
             rows.append((wall, t.user_attrs.get("train_seconds", wall)))

@@ -24,7 +24,7 @@ URLS = {
 def storage(request):
     try:
         storage = storage_from_url(URLS[request.param])
-        optuna.get_all_study_summaries(storage)  # Redis connects only on first use
+        optuna.get_all_study_names(storage)  # Redis connects only on first use
         return storage
     except Exception as err:  # driver missing or server down: each library raises its own error
         if os.environ.get("CI") == "true":

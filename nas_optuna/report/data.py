@@ -86,7 +86,8 @@ class StudyRun:
 
 
 def list_study_names(storage: BaseStorage, prefix: str | None = None) -> list[str]:
-    names = [s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)]
+    # Study names only: a summary would load every trial of every study in the storage.
+    names = optuna.get_all_study_names(storage)
     return sorted(n for n in names if prefix is None or n.startswith(prefix))
 
 
