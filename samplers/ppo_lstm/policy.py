@@ -8,7 +8,8 @@ in NumPy (cheap per ask); training runs the LSTM once over the recorded actions 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
@@ -69,47 +70,80 @@ class LSTMPolicy(nn.Module):
         """Call after the weights change, so the next rollout uses them."""
         self._numpy_weights = None
 
-    def _weights(self) -> dict[str, np.ndarray]:
+    def _weights(self) -> dict:
         if self._numpy_weights is None:
-            # In NumPy: a torch op right after an update (which ran on one thread) would pay
-            # for restarting torch's thread pool, about 30 ms.
-            w = {name: t.detach().numpy().astype(np.float64) for name, t in self.state_dict().items()}
-            # Input-to-gate products of every token, computed once per policy version.
-            token_gates = (
-                w["embedding.weight"] @ w["lstm.weight_ih_l0"].T + w["lstm.bias_ih_l0"] + w["lstm.bias_hh_l0"]
-            )
+            # The table below in torch on one thread: NumPy's first multi-threaded BLAS call
+            # after an update waits for its thread pool (about 6 ms). Rollouts only read this table,
+            # and workers share recorded log-probabilities, so it cannot split their lineages.
+            with torch.no_grad(), single_thread():
+                w = {name: t.detach().double() for name, t in self.state_dict().items()}
+                # Input-to-gate products of every token, computed once per policy version.
+                token_gates = (
+                    w["embedding.weight"] @ w["lstm.weight_ih_l0"].T
+                    + w["lstm.bias_ih_l0"]
+                    + w["lstm.bias_hh_l0"]
+                ).numpy()
+            head_w, head_b = w["head.weight"].numpy(), w["head.bias"].numpy()
+            ends = np.cumsum(self.n_choices)
             self._numpy_weights = {
                 "token_gates": token_gates,
-                "w_hh": w["lstm.weight_hh_l0"],
-                "head_w": w["head.weight"],
-                "head_b": w["head.bias"],
+                "w_hh": w["lstm.weight_hh_l0"].numpy(),
+                # Each decision's head rows and where they start, sliced once per version.
+                "heads": [
+                    (head_w[e - n : e], head_b[e - n : e], e - n)
+                    for n, e in zip(self.n_choices, ends, strict=True)
+                ],
             }
         return self._numpy_weights
 
     def sample(self, rng: np.random.RandomState) -> tuple[list[int], list[float]]:
         """One rollout: an action index and its log-probability for every decision."""
         w = self._weights()
-        token_gates, w_hh, head_w, head_b = w["token_gates"], w["w_hh"], w["head_w"], w["head_b"]
+        token_gates, w_hh = w["token_gates"], w["w_hh"]
         size = w_hh.shape[1]
         h = np.zeros(size)
         c = np.zeros(size)
+        gates = np.empty(4 * size)
+        sig = np.empty(4 * size)
+        # Views into the buffers, made once: PyTorch's gate order is i, f, g, o.
+        sig_i, sig_f, sig_o = sig[:size], sig[size : 2 * size], sig[3 * size :]
+        gate_g = gates[2 * size : 3 * size]
         token = 0
         actions: list[int] = []
-        log_probs: list[float] = []
-        offset = 0
+        totals = np.empty(len(self.n_choices))
+        chosen = np.empty(len(self.n_choices))
         uniforms = rng.random_sample(len(self.n_choices))
-        for t, n in enumerate(self.n_choices):
-            gates = token_gates[token] + w_hh @ h
-            sig = 1.0 / (1.0 + np.exp(-gates))  # PyTorch's gate order: i, f, g, o
-            c = sig[size : 2 * size] * c + sig[:size] * np.tanh(gates[2 * size : 3 * size])
-            h = sig[3 * size :] * np.tanh(c)
-            logits = head_w[offset : offset + n] @ h + head_b[offset : offset + n]
+        # In-place ufuncs, same operations in the same order as the plain formulas (same bits):
+        # fewer temporaries, since NumPy's per-call cost dominates at this size.
+        for t, (head_w, head_b, offset) in enumerate(w["heads"]):
+            np.dot(w_hh, h, out=gates)
+            gates += token_gates[token]
+            np.negative(gates, out=sig)
+            np.exp(sig, out=sig)
+            sig += 1.0
+            np.divide(1.0, sig, out=sig)  # sigmoid
+            c *= sig_f
+            c += sig_i * np.tanh(gate_g)
+            h = sig_o * np.tanh(c)
+            logits = np.dot(head_w, h)
+            logits += head_b
             logits -= logits.max()
             probs = np.exp(logits)
             total = probs.sum()
-            action = min(int(np.searchsorted(np.cumsum(probs), uniforms[t] * total)), n - 1)
+            action = min(int(np.searchsorted(np.cumsum(probs), uniforms[t] * total)), len(head_b) - 1)
             actions.append(action)
-            log_probs.append(float(logits[action] - np.log(total)))
+            totals[t] = total
+            chosen[t] = logits[action]
             token = 1 + offset + action
-            offset += n
-        return actions, log_probs
+        return actions, (chosen - np.log(totals)).tolist()
+
+
+@contextlib.contextmanager
+def single_thread() -> Iterator[None]:
+    """Same inputs, same bits: one thread removes reduction-order differences between runs."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

@@ -7,13 +7,12 @@ every sample. Every decision of an architecture shares that architecture's advan
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 
-from .policy import LSTMPolicy
+from .policy import LSTMPolicy, single_thread
 
 
 @dataclass(frozen=True)
@@ -73,17 +72,6 @@ def clip_grad_norm(params: Sequence[torch.nn.Parameter], max_norm: float) -> Non
     if norm > max_norm:
         for g in grads:
             g.mul_(float(max_norm / norm))
-
-
-@contextlib.contextmanager
-def single_thread() -> Iterator[None]:
-    """Same inputs, same bits: one thread removes reduction-order differences between runs."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def ppo_update(
