@@ -49,7 +49,8 @@ class LSTMPolicy(nn.Module):
         with torch.no_grad():
             for parameter in self.parameters():
                 parameter.uniform_(-init_range, init_range, generator=generator)
-        self._numpy_weights: dict[str, np.ndarray] | None = None
+        self._numpy_weights: dict | None = None
+        self.revision = 0  # counts weight changes: rollouts drawn ahead are only valid for one
 
     def log_probs_and_entropy(self, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-decision log-probabilities of `actions` (B, T) and per-decision entropies (B, T)."""
@@ -69,6 +70,7 @@ class LSTMPolicy(nn.Module):
     def invalidate_cache(self) -> None:
         """Call after the weights change, so the next rollout uses them."""
         self._numpy_weights = None
+        self.revision += 1
 
     def _weights(self) -> dict:
         if self._numpy_weights is None:
@@ -98,26 +100,37 @@ class LSTMPolicy(nn.Module):
 
     def sample(self, rng: np.random.RandomState) -> tuple[list[int], list[float]]:
         """One rollout: an action index and its log-probability for every decision."""
+        actions, log_probs = self.sample_many(rng, 1)
+        return actions[0], log_probs[0]
+
+    def sample_many(
+        self, rng: np.random.RandomState, count: int
+    ) -> tuple[list[list[int]], list[list[float]]]:
+        """`count` rollouts drawn side by side, row r the same bits as the r-th of `count` calls
+        of `sample` (the same uniforms, in the same order); NumPy's per-call cost is shared."""
         w = self._weights()
         token_gates, w_hh = w["token_gates"], w["w_hh"]
         size = w_hh.shape[1]
-        h = np.zeros(size)
-        c = np.zeros(size)
-        gates = np.empty(4 * size)
-        sig = np.empty(4 * size)
+        steps = len(self.n_choices)
+        uniforms = rng.random_sample((count, steps))
+        h = np.zeros((count, size))
+        c = np.zeros((count, size))
+        gates = np.empty((count, 4 * size))
+        sig = np.empty((count, 4 * size))
         # Views into the buffers, made once: PyTorch's gate order is i, f, g, o.
-        sig_i, sig_f, sig_o = sig[:size], sig[size : 2 * size], sig[3 * size :]
-        gate_g = gates[2 * size : 3 * size]
-        token = 0
-        actions: list[int] = []
-        totals = np.empty(len(self.n_choices))
-        chosen = np.empty(len(self.n_choices))
-        uniforms = rng.random_sample(len(self.n_choices))
-        # In-place ufuncs, same operations in the same order as the plain formulas (same bits):
-        # fewer temporaries, since NumPy's per-call cost dominates at this size.
+        sig_i, sig_f, sig_o = sig[:, :size], sig[:, size : 2 * size], sig[:, 3 * size :]
+        gate_g = gates[:, 2 * size : 3 * size]
+        tokens = np.zeros(count, dtype=np.intp)
+        actions = np.empty((count, steps), dtype=np.intp)
+        chosen = np.empty((count, steps))
+        totals = np.empty((count, steps))
+        rows = np.arange(count)
+        # In-place ufuncs, the same operations in the same order as the plain formulas. Matrix
+        # products stay one row at a time: a matrix-matrix product may round differently.
         for t, (head_w, head_b, offset) in enumerate(w["heads"]):
-            np.dot(w_hh, h, out=gates)
-            gates += token_gates[token]
+            for r in range(count):
+                np.dot(w_hh, h[r], out=gates[r])
+            gates += token_gates[tokens]
             np.negative(gates, out=sig)
             np.exp(sig, out=sig)
             sig += 1.0
@@ -125,17 +138,21 @@ class LSTMPolicy(nn.Module):
             c *= sig_f
             c += sig_i * np.tanh(gate_g)
             h = sig_o * np.tanh(c)
-            logits = np.dot(head_w, h)
+            logits = np.empty((count, len(head_b)))
+            for r in range(count):
+                np.dot(head_w, h[r], out=logits[r])
             logits += head_b
-            logits -= logits.max()
+            logits -= logits.max(axis=1, keepdims=True)
             probs = np.exp(logits)
-            total = probs.sum()
-            action = min(int(np.searchsorted(np.cumsum(probs), uniforms[t] * total)), len(head_b) - 1)
-            actions.append(action)
-            totals[t] = total
-            chosen[t] = logits[action]
-            token = 1 + offset + action
-        return actions, (chosen - np.log(totals)).tolist()
+            total = probs.sum(axis=1)
+            # Inverse CDF: the first choice whose cumulative mass reaches the uniform.
+            below = np.cumsum(probs, axis=1) < (uniforms[:, t] * total)[:, None]
+            action = np.minimum(below.sum(axis=1), len(head_b) - 1)
+            actions[:, t] = action
+            totals[:, t] = total
+            chosen[:, t] = logits[rows, action]
+            tokens = 1 + offset + action
+        return actions.tolist(), (chosen - np.log(totals)).tolist()
 
 
 @contextlib.contextmanager
