@@ -17,9 +17,10 @@ from optuna.samplers import BaseSampler, RandomSampler
 from optuna.trial import FrozenTrial, TrialState
 
 from . import _storage
-from .learner import Learner, LearnerSettings, policy_weights
+from .learner import LearnerSettings, policy_weights
 from .lineage import Lineage
 from .ppo import PPOSettings
+from .rollouts import RolloutQueue
 from .space import Space, categorical_part, frozen_space
 
 
@@ -84,7 +85,7 @@ class PPOLSTMSampler(BaseSampler):
         self._independent = independent_sampler or RandomSampler(seed=seed)
         self._space: Space | None = None
         self._lineage: Lineage | None = None  # made once the policy's space is known
-        self._drawn: tuple[Any, int, list] | None = None  # (policy, revision, rollouts not yet used)
+        self._rollouts = RolloutQueue()  # drawn ahead, a batch window's worth at a time
         self._lock = threading.Lock()
 
     # -- Optuna's sampler interface -------------------------------------------------------------
@@ -106,7 +107,7 @@ class PPOLSTMSampler(BaseSampler):
         if space and all(_same(search_space.get(name), d) for name, d in space.items()):
             with self._lock:
                 learner = self._lineage_for(space).catch_up(study, trial.number)
-                actions, log_probs = self._next_rollout(learner, trial.number)
+                actions, log_probs = self._rollouts.next(learner, trial.number, self._rng)
                 record = {"v": learner.version, "a": actions, "lp": log_probs, "u": self._lineage.unrecorded}
                 self._lineage.unrecorded = []
             _storage.write_trial_record(study, trial, record)
@@ -132,7 +133,7 @@ class PPOLSTMSampler(BaseSampler):
 
     def reseed_rng(self) -> None:
         self._rng.seed()
-        self._drawn = None
+        self._rollouts.clear()
         self._independent.reseed_rng()
 
     # -- public extras --------------------------------------------------------------------------
@@ -157,20 +158,6 @@ class PPOLSTMSampler(BaseSampler):
             learner = self._lineage_for(space).catch_up(study, len(study.get_trials(deepcopy=False)))
             torch.save(learner.policy.state_dict(), path)
             return learner.version
-
-    def _next_rollout(self, learner: Learner, number: int) -> tuple[list[int], list[float]]:
-        """The next rollout of the current weights. Those of one policy version are drawn
-        together, one per trial left in trial `number`'s batch window: one worker alone uses
-        them all, and gets the same rollouts as drawing them one by one, at a third of the cost.
-        Rollouts left when the weights change are dropped."""
-        policy = learner.policy
-        drawn = self._drawn
-        if drawn is None or drawn[0] is not policy or drawn[1] != policy.revision or not drawn[2]:
-            batch_size = learner.settings.batch_size
-            count = batch_size - number % batch_size
-            actions, log_probs = policy.sample_many(self._rng, count)
-            self._drawn = (policy, policy.revision, list(zip(actions, log_probs, strict=True)))
-        return self._drawn[2].pop(0)
 
     def _policy_space(self, study: optuna.Study) -> Space | None:
         if self._space is None:

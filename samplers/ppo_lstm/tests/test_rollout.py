@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .. import PPOLSTMSampler
 from ..learner import Learner, LearnerSettings
 from ..policy import LSTMPolicy
+from ..rollouts import RolloutQueue
 
 
 def test_sample_many_rows_equal_single_rollouts_and_follow_the_policy():
@@ -23,13 +23,26 @@ def test_sample_many_rows_equal_single_rollouts_and_follow_the_policy():
 
 
 def test_rollouts_drawn_ahead_are_dropped_when_the_weights_change():
-    sampler = PPOLSTMSampler(seed=3, batch_size=5)
+    queue = RolloutQueue()
     learner = Learner(LearnerSettings(n_choices=(4, 4, 4), batch_size=5))
-    first = sampler._next_rollout(learner, number=0)  # draws 5 rollouts of these weights
+    first = queue.next(learner, 0, np.random.RandomState(3))  # draws 5 rollouts of these weights
     rng = np.random.RandomState(3)
     assert first == tuple(row[0] for row in learner.policy.sample_many(rng, 5))
     with torch.no_grad():
         learner.policy.head.bias[:4] = torch.tensor([9.0, 0.0, 0.0, 0.0])  # decision 0: choice 0
     learner.policy.invalidate_cache()
-    actions, log_probs = sampler._next_rollout(learner, number=1)
+    actions, log_probs = queue.next(learner, 1, rng)
     assert actions[0] == 0 and log_probs[0] > -1e-3  # the new weights, not a stale rollout
+
+
+def test_a_draw_is_as_large_as_the_previous_version_needed():
+    queue = RolloutQueue()
+    learner = Learner(LearnerSettings(n_choices=(4, 4, 4), batch_size=10))
+    rng = np.random.RandomState(0)
+    queue.next(learner, 0, rng)  # no history: the whole window, 10 rollouts
+    queue.next(learner, 1, rng)
+    learner.policy.invalidate_cache()  # as if another worker finished the batch
+    queue.next(learner, 14, rng)  # 2 were used of the previous weights: draws 2
+    reference = np.random.RandomState(0)
+    reference.random_sample((10 + 2, 3))  # 3 uniforms per rollout
+    assert rng.random_sample() == reference.random_sample()
