@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 _MASKED_LOGIT = -1e9  # padded choices of short decisions; finite, so 0 * logp stays 0
 
@@ -59,8 +60,10 @@ class LSTMPolicy(nn.Module):
         tokens = torch.cat([torch.zeros(batch, 1, dtype=torch.long), previous], dim=1)
         outputs, _ = self.lstm(self.embedding(tokens))
         # Each step's own head rows only (T x width x H), not all heads at every step.
-        weight = self.head.weight[self._choice_index]
-        logits = torch.einsum("bth,tch->btc", outputs, weight) + self.head.bias[self._choice_index]
+        # An embedding lookup, not fancy indexing: its backward is cheaper than index_put's.
+        weight = F.embedding(self._choice_index, self.head.weight)
+        bias = F.embedding(self._choice_index, self.head.bias[:, None]).squeeze(-1)
+        logits = torch.einsum("bth,tch->btc", outputs, weight) + bias
         logits = logits.masked_fill(~self._choice_mask, _MASKED_LOGIT)
         log_probs = torch.log_softmax(logits, dim=-1)
         chosen = log_probs.gather(-1, actions.unsqueeze(-1)).squeeze(-1)

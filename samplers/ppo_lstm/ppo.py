@@ -89,7 +89,7 @@ def ppo_update(
     clip = settings.clip_range
     stats: dict[str, float] = {}
     with single_thread():
-        for _ in range(settings.epochs):
+        for epoch in range(settings.epochs):
             new_log_probs, entropy = policy.log_probs_and_entropy(actions_t)
             log_ratio = new_log_probs - old_log_probs_t
             ratio = log_ratio.exp()
@@ -103,6 +103,8 @@ def ppo_update(
             loss.backward()
             clip_grad_norm(list(policy.parameters()), settings.max_grad_norm)
             optimizer.step()
+            if epoch < settings.epochs - 1:
+                continue  # statistics of the last epoch only
             with torch.no_grad():
                 stats = {
                     "policy_loss": float(policy_loss),
