@@ -8,11 +8,13 @@ in NumPy (cheap per ask); training runs the LSTM once over the recorded actions 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 _MASKED_LOGIT = -1e9  # padded choices of short decisions; finite, so 0 * logp stays 0
 
@@ -48,7 +50,8 @@ class LSTMPolicy(nn.Module):
         with torch.no_grad():
             for parameter in self.parameters():
                 parameter.uniform_(-init_range, init_range, generator=generator)
-        self._numpy_weights: dict[str, np.ndarray] | None = None
+        self._numpy_weights: dict | None = None
+        self.revision = 0  # counts weight changes: rollouts drawn ahead are only valid for one
 
     def log_probs_and_entropy(self, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-decision log-probabilities of `actions` (B, T) and per-decision entropies (B, T)."""
@@ -57,8 +60,10 @@ class LSTMPolicy(nn.Module):
         tokens = torch.cat([torch.zeros(batch, 1, dtype=torch.long), previous], dim=1)
         outputs, _ = self.lstm(self.embedding(tokens))
         # Each step's own head rows only (T x width x H), not all heads at every step.
-        weight = self.head.weight[self._choice_index]
-        logits = torch.einsum("bth,tch->btc", outputs, weight) + self.head.bias[self._choice_index]
+        # An embedding lookup, not fancy indexing: its backward is cheaper than index_put's.
+        weight = F.embedding(self._choice_index, self.head.weight)
+        bias = F.embedding(self._choice_index, self.head.bias[:, None]).squeeze(-1)
+        logits = torch.einsum("bth,tch->btc", outputs, weight) + bias
         logits = logits.masked_fill(~self._choice_mask, _MASKED_LOGIT)
         log_probs = torch.log_softmax(logits, dim=-1)
         chosen = log_probs.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
@@ -68,48 +73,97 @@ class LSTMPolicy(nn.Module):
     def invalidate_cache(self) -> None:
         """Call after the weights change, so the next rollout uses them."""
         self._numpy_weights = None
+        self.revision += 1
 
-    def _weights(self) -> dict[str, np.ndarray]:
+    def _weights(self) -> dict:
         if self._numpy_weights is None:
-            # In NumPy: a torch op right after an update (which ran on one thread) would pay
-            # for restarting torch's thread pool, about 30 ms.
-            w = {name: t.detach().numpy().astype(np.float64) for name, t in self.state_dict().items()}
-            # Input-to-gate products of every token, computed once per policy version.
-            token_gates = (
-                w["embedding.weight"] @ w["lstm.weight_ih_l0"].T + w["lstm.bias_ih_l0"] + w["lstm.bias_hh_l0"]
-            )
+            # The table below in torch on one thread: NumPy's first multi-threaded BLAS call
+            # after an update waits for its thread pool (about 6 ms). Rollouts only read this table,
+            # and workers share recorded log-probabilities, so it cannot split their lineages.
+            with torch.no_grad(), single_thread():
+                w = {name: t.detach().double() for name, t in self.state_dict().items()}
+                # Input-to-gate products of every token, computed once per policy version.
+                token_gates = (
+                    w["embedding.weight"] @ w["lstm.weight_ih_l0"].T
+                    + w["lstm.bias_ih_l0"]
+                    + w["lstm.bias_hh_l0"]
+                ).numpy()
+            head_w, head_b = w["head.weight"].numpy(), w["head.bias"].numpy()
+            ends = np.cumsum(self.n_choices)
             self._numpy_weights = {
                 "token_gates": token_gates,
-                "w_hh": w["lstm.weight_hh_l0"],
-                "head_w": w["head.weight"],
-                "head_b": w["head.bias"],
+                "w_hh": w["lstm.weight_hh_l0"].numpy(),
+                # Each decision's head rows and where they start, sliced once per version.
+                "heads": [
+                    (head_w[e - n : e], head_b[e - n : e], e - n)
+                    for n, e in zip(self.n_choices, ends, strict=True)
+                ],
             }
         return self._numpy_weights
 
     def sample(self, rng: np.random.RandomState) -> tuple[list[int], list[float]]:
         """One rollout: an action index and its log-probability for every decision."""
+        actions, log_probs = self.sample_many(rng, 1)
+        return actions[0], log_probs[0]
+
+    def sample_many(
+        self, rng: np.random.RandomState, count: int
+    ) -> tuple[list[list[int]], list[list[float]]]:
+        """`count` rollouts drawn side by side, row r the same bits as the r-th of `count` calls
+        of `sample` (the same uniforms, in the same order); NumPy's per-call cost is shared."""
         w = self._weights()
-        token_gates, w_hh, head_w, head_b = w["token_gates"], w["w_hh"], w["head_w"], w["head_b"]
+        token_gates, w_hh = w["token_gates"], w["w_hh"]
         size = w_hh.shape[1]
-        h = np.zeros(size)
-        c = np.zeros(size)
-        token = 0
-        actions: list[int] = []
-        log_probs: list[float] = []
-        offset = 0
-        uniforms = rng.random_sample(len(self.n_choices))
-        for t, n in enumerate(self.n_choices):
-            gates = token_gates[token] + w_hh @ h
-            sig = 1.0 / (1.0 + np.exp(-gates))  # PyTorch's gate order: i, f, g, o
-            c = sig[size : 2 * size] * c + sig[:size] * np.tanh(gates[2 * size : 3 * size])
-            h = sig[3 * size :] * np.tanh(c)
-            logits = head_w[offset : offset + n] @ h + head_b[offset : offset + n]
-            logits -= logits.max()
+        steps = len(self.n_choices)
+        uniforms = rng.random_sample((count, steps))
+        h = np.zeros((count, size))
+        c = np.zeros((count, size))
+        gates = np.empty((count, 4 * size))
+        sig = np.empty((count, 4 * size))
+        # Views into the buffers, made once: PyTorch's gate order is i, f, g, o.
+        sig_i, sig_f, sig_o = sig[:, :size], sig[:, size : 2 * size], sig[:, 3 * size :]
+        gate_g = gates[:, 2 * size : 3 * size]
+        tokens = np.zeros(count, dtype=np.intp)
+        actions = np.empty((count, steps), dtype=np.intp)
+        chosen = np.empty((count, steps))
+        totals = np.empty((count, steps))
+        rows = np.arange(count)
+        # In-place ufuncs, the same operations in the same order as the plain formulas. Matrix
+        # products stay one row at a time: a matrix-matrix product may round differently.
+        for t, (head_w, head_b, offset) in enumerate(w["heads"]):
+            for r in range(count):
+                np.dot(w_hh, h[r], out=gates[r])
+            gates += token_gates[tokens]
+            np.negative(gates, out=sig)
+            np.exp(sig, out=sig)
+            sig += 1.0
+            np.divide(1.0, sig, out=sig)  # sigmoid
+            c *= sig_f
+            c += sig_i * np.tanh(gate_g)
+            h = sig_o * np.tanh(c)
+            logits = np.empty((count, len(head_b)))
+            for r in range(count):
+                np.dot(head_w, h[r], out=logits[r])
+            logits += head_b
+            logits -= logits.max(axis=1, keepdims=True)
             probs = np.exp(logits)
-            total = probs.sum()
-            action = min(int(np.searchsorted(np.cumsum(probs), uniforms[t] * total)), n - 1)
-            actions.append(action)
-            log_probs.append(float(logits[action] - np.log(total)))
-            token = 1 + offset + action
-            offset += n
-        return actions, log_probs
+            total = probs.sum(axis=1)
+            # Inverse CDF: the first choice whose cumulative mass reaches the uniform.
+            below = np.cumsum(probs, axis=1) < (uniforms[:, t] * total)[:, None]
+            action = np.minimum(below.sum(axis=1), len(head_b) - 1)
+            actions[:, t] = action
+            totals[:, t] = total
+            chosen[:, t] = logits[rows, action]
+            tokens = 1 + offset + action
+        return actions.tolist(), (chosen - np.log(totals)).tolist()
+
+
+@contextlib.contextmanager
+def single_thread() -> Iterator[None]:
+    """Same inputs, same bits: one thread removes reduction-order differences between runs."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

@@ -7,13 +7,12 @@ every sample. Every decision of an architecture shares that architecture's advan
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 
-from .policy import LSTMPolicy
+from .policy import LSTMPolicy, single_thread
 
 
 @dataclass(frozen=True)
@@ -75,17 +74,6 @@ def clip_grad_norm(params: Sequence[torch.nn.Parameter], max_norm: float) -> Non
             g.mul_(float(max_norm / norm))
 
 
-@contextlib.contextmanager
-def single_thread() -> Iterator[None]:
-    """Same inputs, same bits: one thread removes reduction-order differences between runs."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
 def ppo_update(
     policy: LSTMPolicy,
     optimizer: Adam,
@@ -101,7 +89,7 @@ def ppo_update(
     clip = settings.clip_range
     stats: dict[str, float] = {}
     with single_thread():
-        for _ in range(settings.epochs):
+        for epoch in range(settings.epochs):
             new_log_probs, entropy = policy.log_probs_and_entropy(actions_t)
             log_ratio = new_log_probs - old_log_probs_t
             ratio = log_ratio.exp()
@@ -115,6 +103,8 @@ def ppo_update(
             loss.backward()
             clip_grad_norm(list(policy.parameters()), settings.max_grad_norm)
             optimizer.step()
+            if epoch < settings.epochs - 1:
+                continue  # statistics of the last epoch only
             with torch.no_grad():
                 stats = {
                     "policy_loss": float(policy_loss),

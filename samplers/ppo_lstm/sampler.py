@@ -20,6 +20,7 @@ from . import _storage
 from .learner import LearnerSettings, policy_weights
 from .lineage import Lineage
 from .ppo import PPOSettings
+from .rollouts import RolloutQueue
 from .space import Space, categorical_part, frozen_space
 
 
@@ -84,6 +85,7 @@ class PPOLSTMSampler(BaseSampler):
         self._independent = independent_sampler or RandomSampler(seed=seed)
         self._space: Space | None = None
         self._lineage: Lineage | None = None  # made once the policy's space is known
+        self._rollouts = RolloutQueue()  # drawn ahead, a batch window's worth at a time
         self._lock = threading.Lock()
 
     # -- Optuna's sampler interface -------------------------------------------------------------
@@ -105,7 +107,7 @@ class PPOLSTMSampler(BaseSampler):
         if space and all(_same(search_space.get(name), d) for name, d in space.items()):
             with self._lock:
                 learner = self._lineage_for(space).catch_up(study, trial.number)
-                actions, log_probs = learner.policy.sample(self._rng)
+                actions, log_probs = self._rollouts.next(learner, trial.number, self._rng)
                 record = {"v": learner.version, "a": actions, "lp": log_probs, "u": self._lineage.unrecorded}
                 self._lineage.unrecorded = []
             _storage.write_trial_record(study, trial, record)
@@ -131,6 +133,7 @@ class PPOLSTMSampler(BaseSampler):
 
     def reseed_rng(self) -> None:
         self._rng.seed()
+        self._rollouts.clear()
         self._independent.reseed_rng()
 
     # -- public extras --------------------------------------------------------------------------
