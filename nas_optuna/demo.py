@@ -41,7 +41,7 @@ class DemoPlan:
     def worker_command(self, study_name: str) -> list[str]:
         sampler, seed = study_name.rsplit("-", 2)[1:]
         return [
-            sys.executable, "-m", "nas_optuna.worker",
+            sys.executable, "-P", "-m", "nas_optuna.worker",  # -P: see spawn.child_argv
             "--storage", str(self.storage_path),
             "--study-name", study_name,
             "--study-config", str(self.study_config),

@@ -44,7 +44,9 @@ def worker_plan(processes: int, gpus: str | None, per_gpu: int, device: str) -> 
 
 
 def child_argv(args, device: str, index: int) -> list[str]:
-    argv = [sys.executable, "-m", "nas_optuna.worker"]
+    # -P: no current directory on sys.path, or a checkout of this repo (whose layout differs
+    # from the installed package's) would shadow the installed nas_optuna.
+    argv = [sys.executable, "-P", "-m", "nas_optuna.worker"]
     for dest, flag in FORWARDED.items():
         value = getattr(args, dest)
         if value is not None:

@@ -24,7 +24,7 @@ def test_plan_pairs_samplers_per_seed_and_follows_the_worker_contract(tmp_path):
     plan = _plan(tmp_path)
     assert plan.study_names() == ["d-ppo-s0", "d-random-s0", "d-ppo-s1", "d-random-s1"]
     command = plan.worker_command("d-random-s1")
-    flags = dict(zip(command[3::2], command[4::2], strict=True))
+    flags = dict(zip(command[4::2], command[5::2], strict=True))
     assert flags == {
         "--storage": str(tmp_path / "demo" / "runs.log"),
         "--study-name": "d-random-s1",
@@ -35,7 +35,7 @@ def test_plan_pairs_samplers_per_seed_and_follows_the_worker_contract(tmp_path):
         "--device": "cpu",
         "--threads": "1",
     }
-    assert command[1:3] == ["-m", "nas_optuna.worker"]
+    assert command[1:4] == ["-P", "-m", "nas_optuna.worker"]
 
 
 def test_demo_refuses_to_reuse_existing_studies_and_bad_settings(tmp_path):

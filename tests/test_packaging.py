@@ -68,3 +68,17 @@ def test_wheel_works_from_any_directory(installed_python):
     assert out.stdout.strip() == "50"
     cli = subprocess.run([python.parent / "nas-optuna", "--help"], capture_output=True, text=True, cwd=tmp)
     assert cli.returncode == 0 and "nas-optuna" in cli.stdout
+
+
+def test_installed_demo_runs_from_the_repo_root(installed_python, tmp_path):
+    # README runs the demo inside the checkout: its workers must still import the installed
+    # package, whose layout (nas_optuna.samplers, ...) the checkout does not have.
+    python, _ = installed_python
+    out = tmp_path / "demo"
+    cli = python.parent / "nas-optuna"
+    run = subprocess.run(
+        [cli, "demo", "--out", out, "--study-config", ROOT / "studies" / "synthetic.toml", "--n-trials", "3"],
+        capture_output=True, text=True, cwd=ROOT, timeout=600,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "demo-ppo-s0 3/3" in run.stdout and "failed" not in run.stdout
