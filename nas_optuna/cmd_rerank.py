@@ -10,12 +10,11 @@ import sys
 
 import optuna
 
+from nas_optuna.cmd_train import add_training_arguments
 from nas_optuna.rerank import RerankResult, open_rerank_study, rerank, spearman, top_genotypes
 
 
 def add_parser(subparsers) -> None:
-    from nas_optuna.objectives.cifar import CIFAR_DEFAULTS as D
-
     p = subparsers.add_parser(
         "rerank", help="retrain the top-K genotypes of search studies at a larger size, as a new study"
     )
@@ -27,33 +26,18 @@ def add_parser(subparsers) -> None:
     p.add_argument("--filters", type=int, default=16, help="F of the retrained network (default %(default)s)")
     p.add_argument("--epochs", type=int, default=5, help="(default %(default)s)")
     p.add_argument(
-        "--dataset", default=D["dataset"], help="bundled | cifar10 | folder | a path (default %(default)s)"
-    )
-    p.add_argument(
-        "--data-root", default=None, help="CIFAR-10 root, or the ImageFolder dir/.zip for 'folder'"
-    )
-    p.add_argument(
         "--train-images", type=int, default=0, help="train on this many random images; 0 = all (default)"
     )
-    p.add_argument("--val-size", type=float, default=None, help="count or fraction (default 10%%)")
-    p.add_argument("--batch-size", type=int, default=D["batch_size"])
-    p.add_argument("--lr", type=float, default=D["lr"])
-    p.add_argument("--drop-path-keep", type=float, default=D["drop_path_keep"])
-    p.add_argument("--aux-head", action="store_true")
-    p.add_argument("--seed", type=int, default=D["seed"])
-    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:K")
+    add_training_arguments(p)
     p.set_defaults(func=run)
 
 
 def objective_settings(args) -> dict:
     """The settings the rerank study records; a rerun must use the same ones."""
-    val_size = args.val_size
-    if val_size is not None and val_size >= 1 and val_size.is_integer():
-        val_size = int(val_size)
     return {
         "dataset": args.dataset,
         "data_root": args.data_root,
-        "val_size": val_size,
+        "val_size": args.val_size,
         "train_images": args.train_images or None,
         **{k: getattr(args, k) for k in ("n_cells", "filters", "epochs", "batch_size", "lr", "seed")},
         **{k: getattr(args, k) for k in ("drop_path_keep", "aux_head")},

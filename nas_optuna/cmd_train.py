@@ -21,16 +21,7 @@ def add_parser(subparsers) -> None:
     p.add_argument(
         "--genotype", default="nasnet-a", help="a name (nasnet-a), a genotype string, or a JSON file"
     )
-    p.add_argument(
-        "--dataset", default=D["dataset"], help="bundled | cifar10 | folder | a path (default %(default)s)"
-    )
-    p.add_argument(
-        "--data-root", default=None, help="CIFAR-10 root, or the ImageFolder dir/.zip for 'folder'"
-    )
     p.add_argument("--download", action="store_true", help="let torchvision download CIFAR-10")
-    p.add_argument(
-        "--val-size", type=_count_or_fraction, default=None, help="count or fraction (default 10%%)"
-    )
     p.add_argument(
         "--train-images",
         type=int,
@@ -40,15 +31,31 @@ def add_parser(subparsers) -> None:
     p.add_argument("--n-cells", type=int, default=D["n_cells"], help="N: normal cells per stage")
     p.add_argument("--filters", type=int, default=D["filters"], help="F: filters of the first cell")
     p.add_argument("--epochs", type=int, default=D["epochs"])
+    p.add_argument("--weight-decay", type=float, default=D["weight_decay"])
+    add_training_arguments(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object, no progress bar")
+    p.set_defaults(func=run)
+
+
+def add_training_arguments(p) -> None:
+    """Data and training options shared by `train` and `rerank`, defaults from the cifar objective."""
+    from nas_optuna.objectives.cifar import CIFAR_DEFAULTS as D
+
+    p.add_argument(
+        "--dataset", default=D["dataset"], help="bundled | cifar10 | folder | a path (default %(default)s)"
+    )
+    p.add_argument(
+        "--data-root", default=None, help="CIFAR-10 root, or the ImageFolder dir/.zip for 'folder'"
+    )
+    p.add_argument(
+        "--val-size", type=count_or_fraction, default=None, help="count or fraction (default 10%%)"
+    )
     p.add_argument("--batch-size", type=int, default=D["batch_size"])
     p.add_argument("--lr", type=float, default=D["lr"])
-    p.add_argument("--weight-decay", type=float, default=D["weight_decay"])
     p.add_argument("--drop-path-keep", type=float, default=D["drop_path_keep"])
     p.add_argument("--aux-head", action="store_true")
     p.add_argument("--seed", type=int, default=D["seed"])
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:K")
-    p.add_argument("--json", action="store_true", help="print one JSON object, no progress bar")
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:
@@ -126,6 +133,6 @@ class ProgressBar:
         print(f"epoch {epoch + 1}/{self.epochs} val_accuracy {val_accuracy:.4f}", file=sys.stderr)
 
 
-def _count_or_fraction(text: str) -> int | float:
+def count_or_fraction(text: str) -> int | float:
     value = float(text)
     return int(value) if value >= 1 and value.is_integer() else value
