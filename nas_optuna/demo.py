@@ -47,6 +47,7 @@ class DemoPlan:
             "--study-config", str(self.study_config),
             "--sampler", sampler,
             "--seed", seed.removeprefix("s"),
+            "--worker-index", "0",  # one worker per study: sampler seed = study seed, reproducible
             "--n-trials", str(self.n_trials),
             "--device", self.device,
             "--threads", str(self.threads),

@@ -31,6 +31,7 @@ def test_plan_pairs_samplers_per_seed_and_follows_the_worker_contract(tmp_path):
         "--study-config": str(plan.study_config),
         "--sampler": "random",
         "--seed": "1",
+        "--worker-index": "0",
         "--n-trials": "7",
         "--device": "cpu",
         "--threads": "1",
@@ -59,3 +60,19 @@ def test_demo_runs_workers_and_writes_the_report(tmp_path, capsys):
     assert Path(out / "report" / "report.html").is_file()
     study = optuna.load_study(study_name="demo-ppo-s0", storage=storage_from_url(str(out / "runs.log")))
     assert study.user_attrs["sampler"] == "ppo"
+
+
+def test_demo_is_reproducible_seed_for_seed(tmp_path):
+    # One worker per study with a fixed worker index: the sampler seed is the study's seed.
+    def sampled(out):
+        argv = ["demo", "--out", str(out), "--study-config", str(packaged_study_config("synthetic.toml"))]
+        assert main(argv + ["--n-trials", "4", "--jobs", "2"]) == 0
+        storage = storage_from_url(str(out / "runs.log"))
+        return {
+            name: [t.params for t in optuna.load_study(study_name=name, storage=storage).trials]
+            for name in ("demo-ppo-s0", "demo-random-s0")
+        }
+
+    first, second = sampled(tmp_path / "a"), sampled(tmp_path / "b")
+    assert first == second
+    assert first["demo-ppo-s0"] != first["demo-random-s0"]
