@@ -12,8 +12,10 @@ from nas_optuna import NASNET_A, nasnet_space, params_from_genotype
 from nas_optuna.cli import main
 from nas_optuna.report import figures
 from nas_optuna.report.build import make_report, write_report
+from nas_optuna.report.dashboard import attach_to_dashboard
 from nas_optuna.report.data import TrialRecord, load_runs, storage_from_url
 from nas_optuna.report.diagram import cell_svg
+from nas_optuna.report.html import render_html
 from nas_optuna.report.metrics import SamplerSummary, compare_samplers, top_k_curves
 
 
@@ -115,6 +117,37 @@ def test_ppo_study_gets_choice_heatmaps(tmp_path):
     assert {"ppo_choices_normal", "ppo_choices_reduction"} <= set(report.figures)
     heatmaps = [t for t in report.figures["ppo_choices_normal"].data if t.type == "heatmap"]
     assert len(heatmaps) == 25
+
+
+def test_runs_of_one_sampler_with_other_settings_are_separate_arms(tmp_path):
+    pytest.importorskip("optuna_dashboard")
+    storage = storage_from_url(str(tmp_path / "arms.log"))
+    names = make_paired_studies(storage, "a", n_trials=12, seeds=2, samplers=("ppo",))
+    names += make_paired_studies(storage, "b", n_trials=12, seeds=1, samplers=("ppo",))
+    settings = {"a-ppo-s0": {"batch_size": 20}, "a-ppo-s1": {"batch_size": 20}}
+    settings["b-ppo-s0"] = {"batch_size": 20, "learning_rate": 0.0035}
+    for name, value in settings.items():
+        optuna.load_study(study_name=name, storage=storage).set_user_attr("sampler_settings", value)
+    report = make_report(storage, names=names)
+    assert {arm: [r.study_name for r in runs] for arm, runs in report.grouped.items()} == {
+        "ppo (learning_rate=0.0035)": ["b-ppo-s0"],
+        "ppo (learning_rate=default)": ["a-ppo-s0", "a-ppo-s1"],
+    }
+    assert [s.n_seeds for s in report.summaries] == [1, 2]
+    own = "ppo_choices_normal-ppo-learning_rate-0.0035"
+    assert {own, "ppo_choices_normal-ppo-learning_rate-default"} <= set(report.figures)
+    assert "ppo_choices_normal" not in report.figures  # never pooled over both arms
+    html = render_html(report)
+    assert "PPO choices over time: Normal cell (ppo-learning_rate-0.0035)" in html
+    attach_to_dashboard(report, storage)
+    # optuna-dashboard keeps a plot in study system attrs "dashboard:plot_data:<id>:<chunk>".
+    attached = {
+        k.split(":")[2]
+        for k in storage.get_study_system_attrs(storage.get_study_id_from_name("b-ppo-s0"))
+        if k.startswith("dashboard:plot_data:")
+    }
+    assert f"nas-optuna-{own}" in attached
+    assert "nas-optuna-ppo_choices_normal-ppo-learning_rate-default" not in attached
 
 
 def test_report_cli_lists_and_writes(journal, tmp_path, capsys):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,8 +77,11 @@ def _add_ppo_section(report: Report, storage: BaseStorage, n_windows: int) -> No
     ppo_runs = [r for r in report.runs if r.sampler.lower() in PPO_NAMES and r.trials]
     if not ppo_runs:
         return
-    for role in _roles(ppo_runs):
-        report.figures[f"ppo_choices_{role}"] = figures.figure_choice_heatmaps(ppo_runs, role, n_windows)
+    arms = runs_by_sampler(ppo_runs)
+    for arm_runs in arms.values():  # one set per PPO arm: two settings' choices are never pooled
+        for role in _roles(arm_runs):
+            name = choice_figure_name(role, arm_runs[0], several_arms=len(arms) > 1)
+            report.figures[name] = figures.figure_choice_heatmaps(arm_runs, role, n_windows)
     try:
         from nas_optuna import PPOLSTMSampler  # the sampler lands separately; import only when needed
     except ImportError as err:
@@ -96,6 +100,13 @@ def _add_ppo_section(report: Report, storage: BaseStorage, n_windows: int) -> No
         report.figures["ppo_diagnostics"] = figures.figure_ppo_diagnostics(diagnostics)
     else:
         report.notes.append("PPO diagnostics: no policy update recorded yet.")
+
+
+def choice_figure_name(role: str, run: StudyRun, several_arms: bool) -> str:
+    """ "ppo_choices_normal", or with several PPO arms "ppo_choices_normal-ppo-learning_rate-0.0035"."""
+    if not several_arms:
+        return f"ppo_choices_{role}"
+    return f"ppo_choices_{role}-" + re.sub(r"[^A-Za-z0-9_.]+", "-", run.arm).strip("-")
 
 
 def _roles(runs: list[StudyRun]) -> list[str]:

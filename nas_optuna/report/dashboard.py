@@ -11,7 +11,7 @@ import json
 import optuna
 from optuna.storages import BaseStorage
 
-from nas_optuna.report.build import PPO_NAMES, Report
+from nas_optuna.report.build import PPO_NAMES, Report, choice_figure_name
 from nas_optuna.report.metrics import format_mean_sd
 
 SHARED_FIGURES = ("top_k", "best_vs_seconds", "reward_over_time")
@@ -23,10 +23,13 @@ def attach_to_dashboard(report: Report, storage: BaseStorage) -> list[str]:
         from optuna_dashboard import save_note, save_plotly_graph_object
     except ImportError as err:
         raise ValueError("attaching to optuna-dashboard needs it: pip install optuna-dashboard") from err
-    ppo_figures = [name for name in report.figures if name not in SHARED_FIGURES]
     for run in report.runs:
         study = optuna.load_study(study_name=run.study_name, storage=storage)
-        names = list(SHARED_FIGURES) + (ppo_figures if run.sampler.lower() in PPO_NAMES else [])
+        names = list(SHARED_FIGURES)
+        if run.sampler.lower() in PPO_NAMES:  # the policy's figures, of this run's arm only
+            names.append("ppo_diagnostics")
+            for role in ("normal", "reduction", "cell"):
+                names += [choice_figure_name(role, run, several_arms=many) for many in (False, True)]
         for name in names:
             if name in report.figures:
                 save_plotly_graph_object(study, report.figures[name], graph_object_id=f"nas-optuna-{name}")
@@ -36,7 +39,7 @@ def attach_to_dashboard(report: Report, storage: BaseStorage) -> list[str]:
 
 def study_note(report: Report, study_name: str) -> str:
     run = next(r for r in report.runs if r.study_name == study_name)
-    lines = [f"## {study_name}", "", f"sampler **{run.sampler}**, seed {run.seed}, budget `{run.budget}`"]
+    lines = [f"## {study_name}", "", f"sampler **{run.arm}**, seed {run.seed}, budget `{run.budget}`"]
     settings = run.user_attrs.get("sampler_settings")
     if settings is not None:
         lines.append(f"sampler settings `{json.dumps(settings, default=str)}`")

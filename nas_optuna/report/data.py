@@ -79,6 +79,11 @@ class StudyRun:
     user_attrs: dict[str, Any]
     trials: list[TrialRecord] = field(default_factory=list)
     n_running: int = 0
+    label: str = ""  # the arm it is compared as: the sampler, plus settings that tell its runs apart
+
+    @property
+    def arm(self) -> str:
+        return self.label or self.sampler
 
     @property
     def values(self) -> list[float]:
@@ -101,7 +106,23 @@ def load_runs(
     if missing or not selected:
         wanted = f"studies {missing}" if missing else f"study whose name starts with {prefix!r}"
         raise ValueError(f"this storage has no {wanted}; studies there: {available or 'none'}")
-    return [load_run(optuna.load_study(study_name=n, storage=storage)) for n in selected]
+    runs = [load_run(optuna.load_study(study_name=n, storage=storage)) for n in selected]
+    label_arms(runs)
+    return runs
+
+
+def label_arms(runs: list[StudyRun]) -> None:
+    """Runs of one sampler with different recorded settings are different arms: label each with
+    the settings that differ, e.g. "ppo (learning_rate=0.0035)", so they are not pooled as seeds."""
+    by_sampler: dict[str, list[StudyRun]] = {}
+    for run in runs:
+        by_sampler.setdefault(run.sampler, []).append(run)
+    for sampler, group in by_sampler.items():
+        settings = [run.user_attrs.get("sampler_settings") or {} for run in group]
+        keys = sorted({k for s in settings for k in s if len({repr(t.get(k)) for t in settings}) > 1})
+        for run, own in zip(group, settings, strict=True):
+            parts = [f"{k}={own[k]}" if k in own else f"{k}=default" for k in keys]
+            run.label = f"{sampler} ({', '.join(parts)})" if parts else sampler
 
 
 def load_run(study: optuna.Study) -> StudyRun:
@@ -159,5 +180,5 @@ def _sampler_from_name(study_name: str) -> str:
 def runs_by_sampler(runs: list[StudyRun]) -> dict[str, list[StudyRun]]:
     grouped: dict[str, list[StudyRun]] = {}
     for run in runs:
-        grouped.setdefault(run.sampler, []).append(run)
+        grouped.setdefault(run.arm, []).append(run)
     return dict(sorted(grouped.items()))

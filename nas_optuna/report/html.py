@@ -92,7 +92,9 @@ def render_html(report: Report) -> str:
     for i, (name, fig) in enumerate(report.figures.items()):
         # Inline plotly.js with the first figure only, so the file works offline and stays one file.
         div = fig.to_html(full_html=False, include_plotlyjs=i == 0, div_id=f"fig-{name}")
-        figures_html.append(f"<h2>{escape(FIGURE_TITLES.get(name, name))}</h2>{div}")
+        base, _, arm = name.partition("-")  # "ppo_choices_normal-<arm>" with several PPO arms
+        title = FIGURE_TITLES.get(base, name) + (f" ({arm})" if arm and base in FIGURE_TITLES else "")
+        figures_html.append(f"<h2>{escape(title)}</h2>{div}")
     notes = "".join(f'<p class="note">{escape(n)}</p>' for n in report.notes)
     studies = ", ".join(escape(r.study_name) for r in report.runs)
     return f"""<!DOCTYPE html>
