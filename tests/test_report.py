@@ -90,8 +90,11 @@ def test_choice_frequencies_sum_to_one_per_window(journal):
     runs = load_runs(storage_from_url(journal), prefix="exp-random")
     labels, choices, z = figures.choice_frequencies(runs, "normal_b0_op_a", width=10)
     assert labels == ["1-10", "11-20", "21-30"]
-    assert set(choices) <= set(nasnet_space()["normal_b0_op_a"].choices)
+    # Every op in the space's order, also those no trial of a window sampled (rows of zeros).
+    assert choices == list(nasnet_space()["normal_b0_op_a"].choices)
     assert np.allclose(z.sum(axis=0), 1.0)
+    labels, choices, z = figures.choice_frequencies(runs, "normal_b4_in_a", width=10)
+    assert choices == ["0", "1", "2", "3", "4", "5"]
 
 
 def test_report_writes_html_json_and_summary(journal, tmp_path):

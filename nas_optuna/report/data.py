@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+from optuna.distributions import CategoricalDistribution
 from optuna.storages import BaseStorage
 from optuna.trial import TrialState
 
@@ -80,6 +81,7 @@ class StudyRun:
     trials: list[TrialRecord] = field(default_factory=list)
     n_running: int = 0
     label: str = ""  # the arm it is compared as: the sampler, plus settings that tell its runs apart
+    choices: dict[str, list[str]] = field(default_factory=dict)  # categorical params, in space order
 
     @property
     def arm(self) -> str:
@@ -139,6 +141,10 @@ def load_run(study: optuna.Study) -> StudyRun:
     done = [t for t in trials if t.state == TrialState.COMPLETE and t.value is not None]
     done.sort(key=lambda t: (t.datetime_complete is None, t.datetime_complete, t.number))
     run.trials = [_record(t) for t in done if math.isfinite(t.value)]
+    for trial in done:
+        for name, dist in trial.distributions.items():
+            if isinstance(dist, CategoricalDistribution):
+                run.choices.setdefault(name, [str(c) for c in dist.choices])
     return run
 
 

@@ -184,13 +184,18 @@ def figure_ppo_diagnostics(diagnostics: dict[str, list[dict]]) -> go.Figure:
 def choice_frequencies(
     runs: list[StudyRun], param: str, width: int
 ) -> tuple[list[str], list[str], np.ndarray]:
-    """Empirical frequency of each choice of `param` per window of trials, seeds pooled."""
+    """Empirical frequency of each choice of `param` per window of trials, seeds pooled.
+
+    Choices are listed in the search space's order, never-sampled ones too (a choice the policy
+    abandoned shows as a row of zeros)."""
     counts: dict[int, Counter] = {}
     for run in runs:
         for i, trial in enumerate(run.trials):
             if param in trial.params:
                 counts.setdefault(i // width, Counter())[str(trial.params[param])] += 1
-    choices = sorted({c for counter in counts.values() for c in counter})
+    sampled = {c for counter in counts.values() for c in counter}
+    declared = [c for run in runs for c in run.choices.get(param, [])]
+    choices = list(dict.fromkeys(declared)) + sorted(sampled - set(declared))
     windows = sorted(counts)
     z = np.array([[counts[w][c] / max(1, sum(counts[w].values())) for w in windows] for c in choices])
     labels = [f"{w * width + 1}-{(w + 1) * width}" for w in windows]
