@@ -6,6 +6,7 @@ import pytest
 from nas_optuna.cli import main
 from nas_optuna.demo import DemoPlan, check_plan, packaged_study_config
 from nas_optuna.report.data import storage_from_url
+from nas_optuna.worker import main as worker_main
 
 
 def _plan(tmp_path, **changes):
@@ -62,17 +63,21 @@ def test_demo_runs_workers_and_writes_the_report(tmp_path, capsys):
     assert study.user_attrs["sampler"] == "ppo"
 
 
-def test_demo_is_reproducible_seed_for_seed(tmp_path):
-    # One worker per study with a fixed worker index: the sampler seed is the study's seed.
+def test_demo_worker_commands_sample_the_same_trials_twice(tmp_path):
+    # With the fixed --worker-index of the plan's commands (the test above), a worker's sampler
+    # seed is the study's seed: the same plan run twice samples the same architectures.
     def sampled(out):
-        argv = ["demo", "--out", str(out), "--study-config", str(packaged_study_config("synthetic.toml"))]
-        assert main(argv + ["--n-trials", "4", "--jobs", "2"]) == 0
-        storage = storage_from_url(str(out / "runs.log"))
+        plan = _plan(tmp_path / out, seeds=1, n_trials=4)
+        plan.out_dir.mkdir(parents=True)
+        plan.create_studies()
+        for name in plan.study_names():  # the worker's own entry point, in this process
+            assert worker_main(plan.worker_command(name)[4:]) == 0
+        storage = storage_from_url(str(plan.storage_path))
         return {
-            name: [t.params for t in optuna.load_study(study_name=name, storage=storage).trials]
-            for name in ("demo-ppo-s0", "demo-random-s0")
+            n: [t.params for t in optuna.load_study(study_name=n, storage=storage).trials]
+            for n in plan.study_names()
         }
 
-    first, second = sampled(tmp_path / "a"), sampled(tmp_path / "b")
+    first, second = sampled("a"), sampled("b")
     assert first == second
-    assert first["demo-ppo-s0"] != first["demo-random-s0"]
+    assert first["d-ppo-s0"] != first["d-random-s0"]
