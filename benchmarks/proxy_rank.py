@@ -23,17 +23,9 @@ import torch
 from nas_optuna.objectives.cifar import CifarObjective
 from scipy.stats import spearmanr
 
-from nas_optuna import genotype_from_params, nasnet_space
+from nas_optuna import random_genotype
 
 RECORDED = ("dataset", "train_images", "val_size", "n_cells", "filters", "epochs", "batch_size", "lr", "seed")
-
-
-def random_genotypes(n: int, seed: int):
-    space = nasnet_space()
-    rng = np.random.default_rng(seed)
-    for _ in range(n):
-        params = {name: d.choices[rng.integers(len(d.choices))] for name, d in space.items()}
-        yield genotype_from_params(params, space)
 
 
 def timed_accuracy(objective: CifarObjective, genotype) -> tuple[float, float]:
@@ -81,7 +73,8 @@ def main() -> None:
         long = CifarObjective(data=proxy.data, **{**proxy_settings, "epochs": epochs})
         args.log.parent.mkdir(parents=True, exist_ok=True)
         seen = {r["genotype"] for r in done}
-        for genotype in random_genotypes(args.n_genotypes, args.seed):
+        rng = np.random.default_rng(args.seed)  # one stream: genotype i is the same in every rerun
+        for genotype in (random_genotype(rng) for _ in range(args.n_genotypes)):
             if str(genotype) in seen:
                 continue
             proxy_acc, proxy_s = timed_accuracy(proxy, genotype)

@@ -7,6 +7,7 @@ rounds alternate so background load hits both alike. The ratio is what counts.
 
     python benchmarks/train_throughput.py                       # NASNet-A N=2 F=16, CPU
     python benchmarks/train_throughput.py --memory-formats      # also channels_last vs NCHW
+    python benchmarks/train_throughput.py --random-genotypes 3 --filters 32   # and 3 random cells
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import statistics
 import time
 
+import numpy as np
 import torch
 import torchvision.transforms as T
 from nas_optuna.objectives.data import ImageData, load_data
@@ -23,7 +25,7 @@ from nas_optuna.objectives.train import train_model
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
-from nas_optuna import NASNET_A, build_network, parse_genotype
+from nas_optuna import NASNET_A, build_network, parse_genotype, random_genotype
 
 
 class PILDataset(Dataset):
@@ -83,6 +85,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=0, help="DataLoader workers of the plain loop")
     parser.add_argument("--memory-formats", action="store_true", help="also time channels_last on CPU")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    parser.add_argument("--random-genotypes", type=int, default=0, help="also K uniformly random genotypes")
+    parser.add_argument("--seed", type=int, default=0, help="which random genotypes")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -93,7 +97,15 @@ def main() -> None:
         full.train_images[:n], full.train_labels[:n], full.val_images[:100], full.val_labels[:100],
         full.test_images[:0], full.test_labels[:0], full.classes,
     )  # fmt: skip
-    genotype = parse_genotype(args.genotype) if args.genotype != "nasnet-a" else NASNET_A
+    genotypes = {args.genotype: parse_genotype(args.genotype) if args.genotype != "nasnet-a" else NASNET_A}
+    rng = np.random.default_rng(args.seed)
+    for i in range(args.random_genotypes):
+        genotypes[f"random-{i}"] = random_genotype(rng)
+    results = [measure(name, genotype, data, args) for name, genotype in genotypes.items()]
+    print(json.dumps(results if len(results) > 1 else results[0], indent=2))
+
+
+def measure(name: str, genotype, data: ImageData, args) -> dict:
     torch.manual_seed(0)
     template = build_network(genotype, n_cells=args.n_cells, filters=args.filters)
 
@@ -112,18 +124,18 @@ def main() -> None:
     runners["ours"]()  # warm-up: first-call allocations and thread pools
     rates: dict[str, list[float]] = {name: [] for name in runners}
     for _ in range(args.rounds):
-        for name, run in runners.items():
-            rates[name].append(run())
-    medians = {name: statistics.median(values) for name, values in rates.items()}
-    result = {
-        "network": f"{args.genotype} N={args.n_cells} F={args.filters}",
+        for runner, run in runners.items():
+            rates[runner].append(run())
+    medians = {runner: statistics.median(values) for runner, values in rates.items()}
+    return {
+        "network": f"{name} N={args.n_cells} F={args.filters}",
+        "genotype": str(genotype),
         "batch_size": args.batch_size,
         "threads": torch.get_num_threads(),
         "images_per_second": {k: round(v, 1) for k, v in medians.items()},
         "all_rounds": {k: [round(x, 1) for x in v] for k, v in rates.items()},
         "ratio_ours_vs_plain": round(medians["ours"] / medians["plain"], 3),
     }
-    print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

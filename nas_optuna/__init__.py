@@ -20,6 +20,7 @@ from nas_optuna.space import (
     nasnet_space,
     params_from_genotype,
     pnas_space,
+    random_genotype,
     suggest_genotype,
 )
 
@@ -61,5 +62,6 @@ __all__ = [
     "params_from_genotype",
     "parse_genotype",
     "pnas_space",
+    "random_genotype",
     "suggest_genotype",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import optuna
 from optuna.distributions import BaseDistribution, CategoricalDistribution
 
@@ -154,4 +155,16 @@ def suggest_genotype(
     """Define-by-run: suggest every decision of the space on the trial, return the genotype."""
     space = nasnet_space() if space is None else space
     params = {name: trial.suggest_categorical(name, dist.choices) for name, dist in space.items()}
+    return genotype_from_params(params, space)
+
+
+def random_genotype(
+    seed: int | np.random.Generator | None = None, space: Mapping[str, CategoricalDistribution] | None = None
+) -> Genotype:
+    """A genotype with every decision drawn uniformly, as random search draws them.
+
+    ``seed`` may be a NumPy Generator, to draw several genotypes from one stream."""
+    space = nasnet_space() if space is None else space
+    rng = np.random.default_rng(seed)
+    params = {name: dist.choices[int(rng.integers(len(dist.choices)))] for name, dist in space.items()}
     return genotype_from_params(params, space)

@@ -1,19 +1,9 @@
 """Every genotype the spaces can produce builds, runs forward and backward, with finite gradients."""
 
-import numpy as np
 import pytest
 import torch
 
-from nas_optuna import Block, Cell, Genotype, build_network, genotype_from_params, nasnet_space, pnas_space
-
-
-def random_genotype(space, seed):
-    rng = np.random.default_rng(seed)
-    params = {}
-    for name, dist in space.items():
-        choice = dist.choices[rng.integers(len(dist.choices))]
-        params[name] = choice.item() if isinstance(choice, np.generic) else choice
-    return genotype_from_params(params, space)
+from nas_optuna import Block, Cell, Genotype, build_network, nasnet_space, pnas_space, random_genotype
 
 
 def check_trains(genotype, concat, *, drop_path_keep=1.0, size=8):
@@ -31,14 +21,14 @@ def check_trains(genotype, concat, *, drop_path_keep=1.0, size=8):
 
 @pytest.mark.parametrize("seed", range(30))
 def test_random_nasnet_genotypes_build_and_train(seed):
-    genotype = random_genotype(nasnet_space(), seed)
+    genotype = random_genotype(seed, nasnet_space())
     for concat in ("released", "strict"):
         check_trains(genotype, concat, drop_path_keep=0.7 if seed % 2 else 1.0)
 
 
 @pytest.mark.parametrize("seed", range(6))
 def test_random_pnas_genotypes_build_and_train(seed):
-    genotype = random_genotype(pnas_space(), 100 + seed)
+    genotype = random_genotype(100 + seed, pnas_space())
     assert genotype.shared
     for concat in ("released", "strict"):
         check_trains(genotype, concat)

@@ -1,3 +1,6 @@
+from collections import Counter
+
+import numpy as np
 import optuna
 import pytest
 
@@ -8,6 +11,7 @@ from nas_optuna import (
     nasnet_space,
     params_from_genotype,
     pnas_space,
+    random_genotype,
     suggest_genotype,
 )
 
@@ -104,3 +108,16 @@ def test_missing_param_is_named():
     del params["reduction_b3_op_b"]
     with pytest.raises(ValueError, match="missing parameter 'reduction_b3_op_b'"):
         genotype_from_params(params)
+
+
+def test_random_genotype_draws_every_decision_uniformly_and_reproducibly():
+    assert random_genotype(3) == random_genotype(3) != random_genotype(4)
+    rng = np.random.default_rng(0)
+    stream = [random_genotype(rng) for _ in range(400)]
+    assert stream[0] == random_genotype(0)  # a seed is the first draw of its stream
+    space = nasnet_space()
+    ops = Counter(params_from_genotype(g, space)["normal_b0_op_a"] for g in stream)
+    assert set(ops) == set(space["normal_b0_op_a"].choices)  # all 13 ops, about 31 each
+    assert max(ops.values()) < 60
+    shared = random_genotype(1, pnas_space())
+    assert shared.shared and params_from_genotype(shared, pnas_space())
