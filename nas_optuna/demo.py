@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 import optuna
+from optuna.storages import BaseStorage
 from optuna.trial import TrialState
 
 from nas_optuna.report.data import storage_from_url
@@ -89,6 +90,7 @@ def run_workers(plan: DemoPlan, jobs: int, progress: Callable[[str], None] = pri
     plan.out_dir.mkdir(parents=True, exist_ok=True)
     (plan.out_dir / "logs").mkdir(exist_ok=True)
     plan.create_studies()
+    storage = storage_from_url(str(plan.storage_path))  # one object: a poll reads only new log lines
     pending = list(plan.study_names())
     running: dict[str, subprocess.Popen] = {}
     failures = 0
@@ -109,7 +111,7 @@ def run_workers(plan: DemoPlan, jobs: int, progress: Callable[[str], None] = pri
                         failures += 1
                         log_path = plan.out_dir / "logs" / f"{name}.log"
                         progress(f"worker for {name} failed (exit {proc.returncode}); see {log_path}")
-            line = completed_line(plan)
+            line = completed_line(plan, storage)
             if line != last_line:  # print only when something moved
                 progress(f"[{time.monotonic() - start:5.0f} s] {line}")
                 last_line = line
@@ -121,9 +123,8 @@ def run_workers(plan: DemoPlan, jobs: int, progress: Callable[[str], None] = pri
     return failures
 
 
-def completed_line(plan: DemoPlan) -> str:
-    storage = storage_from_url(str(plan.storage_path)) if plan.storage_path.exists() else None
-    existing = set(optuna.get_all_study_names(storage)) if storage else set()
+def completed_line(plan: DemoPlan, storage: BaseStorage) -> str:
+    existing = set(optuna.get_all_study_names(storage))
     parts = []
     for name in plan.study_names():
         done = 0
