@@ -132,6 +132,14 @@ def summary(out: Path, name: str, budgets: list[int], min_trials: int) -> None:
             + " | ".join(fmt([first_reaching(r.values[:n], t) for r in rs], 0) for t in thresholds)
             + " |"
         )
+    width = 50
+    print(f"\nMean accuracy of the models sampled, per window of {width} (mean +/- sd over seeds)\n")
+    windows = [(start, min(start + width, n)) for start in range(0, n, width)]
+    print("| arm | " + " | ".join(f"{a + 1}-{b}" for a, b in windows) + " |")
+    print("|---|" + "---|" * len(windows))
+    for arm, rs in by_arm.items():
+        cells = [fmt([float(np.mean(r.values[a:b])) for r in rs]) for a, b in windows]
+        print(f"| {arm} | " + " | ".join(cells) + " |")
     print("\nMean accuracy of the last 100 models; Mann-Whitney U on per-seed top-5 vs random\n")
     print("| arm | last-100 mean | top-5 at B=" + f"{n} | p vs random (top-5) |\n|---|---|---|---|")
     base = [c[5][n - 1] for c in curves.get("random", [])]
