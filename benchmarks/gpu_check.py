@@ -8,6 +8,9 @@ soon as it is done, so a run stopped at its time limit still returns what it mea
   vs CUDA fp32, and a finite training step.
 - throughput: training images/s (objectives/train.py, bf16 + channels_last on CUDA) for
   NASNet-A and random genotypes at N=2, F=16 and F=32; NCHW and batch 256 for NASNet-A F=32.
+- bound: what limits a training step of NASNet-A N=2 F=32: wall time per step against the
+  device's kernel time per step (torch.profiler) and the kernels launched per step; a busy
+  fraction well below 1 means the step is bound by launching kernels, not by the GPU.
 - overhead: per-trial costs outside training on this device: build, move, mult-add count, and
   the first training step minus a steady one.
 - child: one paper-preset child (N=2, F=32, 20 epochs, 45,000 training images): seconds.
@@ -39,7 +42,7 @@ from nas_optuna.objectives.train import train_model
 
 from nas_optuna import NASNET_A, build_network, count_mult_adds, random_genotype
 
-SECTION_NAMES = ("env", "correctness", "throughput", "overhead", "child", "processes")
+SECTION_NAMES = ("env", "correctness", "throughput", "bound", "overhead", "child", "processes")
 
 
 def tiled_data(n_train: int, n_val: int) -> ImageData:
@@ -110,6 +113,39 @@ def throughput(args) -> dict:
         rate = images_per_second(NASNET_A, 32, batch, data, args.device, fmt)
         rows.append({"genotype": "nasnet-a", "filters": 32, "batch": batch, "format": fmt, "rate": rate})
     return {"rows": rows}  # rate: training images per second
+
+
+def training_steps(model, batch: int, device: str, steps: int) -> None:
+    x = torch.randn(batch, 3, 32, 32, device=device).contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, 10, (batch,), device=device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    for _ in range(steps):
+        with torch.autocast(torch.device(device).type, dtype=torch.bfloat16):
+            loss = torch.nn.functional.cross_entropy(model(x).float(), y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    sync(device)
+
+
+def bound(args) -> dict:
+    from torch.profiler import ProfilerActivity, profile
+
+    torch.manual_seed(0)
+    model = build_network(NASNET_A, n_cells=2, filters=32).to(args.device, memory_format=torch.channels_last)
+    training_steps(model, args.batch, args.device, 5)  # warm-up
+    steps = 20
+    start = time.perf_counter()
+    training_steps(model, args.batch, args.device, steps)
+    wall = (time.perf_counter() - start) / steps
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if args.device.startswith("cuda") else [])
+    with profile(activities=activities) as prof:
+        training_steps(model, args.batch, args.device, steps)
+    events = prof.key_averages()
+    device_us = sum(e.self_device_time_total for e in events) / steps
+    kernels = sum(e.count for e in events if e.self_device_time_total > 0) / steps
+    return {"batch": args.batch, "wall_ms_per_step": 1000 * wall, "kernel_ms_per_step": device_us / 1000,
+            "kernels_per_step": kernels, "busy_fraction": device_us / 1e6 / wall}  # fmt: skip
 
 
 def overhead(args) -> dict:
