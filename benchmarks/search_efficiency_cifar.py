@@ -141,7 +141,7 @@ def summary(out: Path, name: str, budgets: list[int], min_trials: int) -> None:
         cells = [fmt([float(np.mean(r.values[a:b])) for r in rs]) for a, b in windows]
         print(f"| {arm} | " + " | ".join(cells) + " |")
     print("\nLast 100 models' mean accuracy and top-5 at the common budget; two-sided Mann-Whitney U")
-    print("on per-seed values against random search (3 vs 3 seeds cannot go below p = 0.1)\n")
+    print("on per-seed values against random search (n vs n seeds cannot go below p = 2 / C(2n, n))\n")
     print(f"| arm | last-100 mean | p vs random | top-5 at B={n} | p vs random |\n|---|---|---|---|---|")
     per_seed = {
         arm: ([float(np.mean(r.values[max(0, n - 100) : n])) for r in rs], [c[5][n - 1] for c in curves[arm]])
