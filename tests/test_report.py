@@ -122,6 +122,18 @@ def test_ppo_study_gets_choice_heatmaps(tmp_path):
     assert len(heatmaps) == 25
 
 
+def test_a_study_not_started_yet_does_not_pull_the_comparison_to_zero(tmp_path):
+    storage = storage_from_url(str(tmp_path / "queued.log"))
+    make_paired_studies(storage, "q", n_trials=10, seeds=2)
+    optuna.create_study(study_name="q-tpe-s2", storage=storage, direction="maximize")  # queued
+    report = make_report(storage, prefix="q-")
+    assert report.n_common == 10
+    tpe = next(s for s in report.summaries if s.sampler == "tpe")
+    assert tpe.completed == (10, 10, 0) and all(math.isfinite(v) for v in tpe.best[:2])
+    assert all(c.p_value is not None for c in report.comparisons)
+    assert any("No completed trials yet in q-tpe-s2" in note for note in report.notes)
+
+
 def test_runs_of_one_sampler_with_other_settings_are_separate_arms(tmp_path):
     pytest.importorskip("optuna_dashboard")
     storage = storage_from_url(str(tmp_path / "arms.log"))

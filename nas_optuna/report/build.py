@@ -57,6 +57,8 @@ def make_report(
         report.notes.append(f"{running} trials were still running and are not counted.")
     if not any(r.trials for r in runs):
         report.notes.append("No completed trials yet: figures are empty.")
+    elif empty := [r.study_name for r in runs if not r.trials]:
+        report.notes.append(f"No completed trials yet in {', '.join(empty)}: not part of the comparison.")
     report.figures["top_k"] = figures.figure_top_k(grouped)
     report.figures["best_vs_seconds"] = figures.figure_best_vs_seconds(grouped)
     report.figures["reward_over_time"] = figures.figure_reward_over_time(grouped, n_windows)

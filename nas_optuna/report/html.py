@@ -103,7 +103,7 @@ def render_html(report: Report) -> str:
 <h1>nas-optuna: sampler comparison</h1>
 <p>Studies: {studies}. Only completed trials count;
 a genotype sampled twice counts once, with its best reward.
-Samplers are compared at {report.n_common} completed trials per seed (the fewest any study has).</p>
+Samplers are compared at {report.n_common} completed trials per seed (the fewest any started study has).</p>
 {notes}
 <h2>Summary</h2>{summary_table(report)}
 <p>Mean ± sample standard deviation over seeds.</p>

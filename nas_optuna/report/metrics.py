@@ -54,8 +54,11 @@ def top_k_mean(trials: list[TrialRecord], k: int) -> float:
 
 
 def common_budget(runs: list[StudyRun]) -> int:
-    """Completed trials every study has reached: samplers are compared at this many trials."""
-    return min((len(r.trials) for r in runs), default=0)
+    """Completed trials every started study has reached: samplers are compared at this many.
+
+    A study with no completed trial yet (queued behind others) is left out rather than
+    pulling the comparison down to zero trials."""
+    return min((len(r.trials) for r in runs if r.trials), default=0)
 
 
 @dataclass(frozen=True)
