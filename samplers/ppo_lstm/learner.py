@@ -44,8 +44,22 @@ class LearnerSettings:
     ppo: PPOSettings = PPOSettings()
 
     def fingerprint(self) -> str:
-        text = json.dumps(asdict(self), sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return hashlib.sha256(self.as_json().encode()).hexdigest()[:16]
+
+    def as_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+def settings_difference(theirs: str, ours: str) -> str:
+    """'learning_rate: 0.00035 in the study, 0.001 here' for each setting that differs."""
+    flat = [{**d.pop("ppo"), **d} for d in (json.loads(theirs), json.loads(ours))]
+    for d in flat:  # 50 choice counts would bury the message
+        d["search space"] = f"{len(d['n_choices'])} decisions ({sum(d.pop('n_choices'))} choices)"
+    return "; ".join(
+        f"{key}: {flat[0].get(key)} in the study, {flat[1].get(key)} here"
+        for key in sorted(flat[0].keys() | flat[1].keys())
+        if flat[0].get(key) != flat[1].get(key)
+    )
 
 
 class Learner:
@@ -110,6 +124,7 @@ class Learner:
         torch.save(
             {
                 "fingerprint": self.settings.fingerprint(),
+                "settings": self.settings.as_json(),  # so a mismatch can be named
                 "version": self.version,
                 "baseline": self.baseline,
                 "policy": self.policy.state_dict(),
@@ -122,9 +137,13 @@ class Learner:
     def load_state_bytes(self, data: bytes) -> None:
         state = torch.load(io.BytesIO(data), weights_only=True)
         if state["fingerprint"] != self.settings.fingerprint():
+            # checkpoints written before settings were stored can only say that something differs
+            ours = self.settings.as_json()
+            named = settings_difference(state["settings"], ours) if "settings" in state else ""
             raise ValueError(
                 "the study's PPO checkpoint was made with other sampler settings or another search "
-                "space; give every worker of one study the same PPOLSTMSampler settings"
+                f"space{f' ({named})' if named else ''}; give every worker of one study the same "
+                "PPOLSTMSampler settings, those the study was started with"
             )
         self.policy.load_state_dict(state["policy"])
         self.policy.invalidate_cache()

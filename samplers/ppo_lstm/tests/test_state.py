@@ -107,8 +107,10 @@ def test_other_settings_on_a_shared_study_are_refused():
     study.sampler = PPOLSTMSampler(
         search_space=TOY_SPACE, batch_size=2, checkpoint_every=1, learning_rate=0.1
     )
-    with pytest.raises(ValueError, match="same PPOLSTMSampler settings"):
+    with pytest.raises(ValueError, match="same PPOLSTMSampler settings") as error:
         study.optimize(toy_objective, n_trials=1)
+    default = PPOLSTMSampler.__init__.__kwdefaults__["learning_rate"]
+    assert f"(learning_rate: {default} in the study, 0.1 here)" in str(error.value)
 
 
 def test_without_search_space_the_first_complete_trial_fixes_the_order():
