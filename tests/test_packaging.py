@@ -1,5 +1,6 @@
 """A plain (non-editable) install must work from any directory, sampler and data included."""
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,8 +13,12 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def installed_python(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("pkg")
+    # Built from a copy: setuptools writes build/ and *.egg-info/ next to the sources, and a
+    # stale build/lib in the checkout would leak deleted modules into later wheels.
+    source = tmp / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".*", "build", "*.egg-info", "__pycache__"))
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", tmp, ROOT],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", tmp, source],
         check=True,
         cwd=tmp,
     )
