@@ -10,7 +10,6 @@ from nas_optuna.drop_path import DropPath
 from nas_optuna.genotype import CONCAT_RULES, Genotype
 
 STEMS = ("cifar", "imagenet")
-AUX_LOSS_WEIGHT = 0.4  # weight of the aux head's loss in the paper's training
 N_STAGES = 3
 IMAGENET_STEM_SCALINGS = (0.25, 0.5)  # filter scaling of the two ImageNet stem (reduction) cells
 

@@ -114,8 +114,6 @@ def test_seeded_builds_start_from_the_same_weights(stand_in_network, small_data)
 
 
 def test_real_network_same_seed_same_genotype_same_accuracy(small_data):
-    if not hasattr(nas_optuna, "build_network"):
-        pytest.skip("nas_optuna.build_network is not on this branch yet (network helper)")
     tiny = {**TINY, "epochs": 1, "batch_size": 32, "train_images": 96}
     objective = CifarObjective(nasnet_space(), data=small_data, **tiny)
     study = optuna.create_study(direction="maximize")

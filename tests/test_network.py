@@ -3,7 +3,6 @@ import torch
 from torch import nn
 
 from nas_optuna import NASNET_A, Block, Cell, Genotype, build_network, count_mult_adds, count_parameters
-from nas_optuna.network import AUX_LOSS_WEIGHT
 
 
 def params_m(n_cells, filters, concat="released", **kwargs):
@@ -70,7 +69,6 @@ def test_stage_shapes_of_6_at_768():
 
 def test_aux_head_adds_its_published_size_and_returns_logits_in_training_only():
     assert params_m(6, 32, aux_head=True) - params_m(6, 32) == pytest.approx(1.63e6, rel=0.01)
-    assert AUX_LOSS_WEIGHT == 0.4
     model = build_network(NASNET_A, n_cells=1, filters=8, aux_head=True, num_classes=7)
     logits, aux_logits = model(torch.randn(2, 3, 32, 32))
     assert logits.shape == aux_logits.shape == (2, 7)

@@ -192,10 +192,6 @@ def test_show_draws_named_and_stored_genotypes(journal, tmp_path, capsys):
 
 
 def test_show_counts_nasnet_a_parameters_and_mult_adds(tmp_path, capsys):
-    import nas_optuna
-
-    if not hasattr(nas_optuna, "build_network"):
-        pytest.skip("nas_optuna.build_network is not in this branch yet")
     args = ["show", "nasnet-a", "--cells", "2", "--filters", "24", "--out", str(tmp_path / "n.html")]
     assert main(args) == 0
     out = capsys.readouterr().out
