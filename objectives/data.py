@@ -5,7 +5,7 @@ Sources (``dataset``):
 - ``"cifar10"``: torchvision's CIFAR-10 under ``data_root`` (``download=True`` fetches it).
 - ``"folder"`` (or any path given as ``dataset``): an ImageFolder tree, a directory or a .zip,
   with ``train/<class>/*`` and optionally ``test/<class>/*`` (or the classes at the top level).
-  Decoded images are cached as a .pt file keyed by the files' names, sizes and mtimes.
+  Decoded images are cached as a .npz of plain arrays keyed by the files' names, sizes and mtimes.
 
 The validation split is held out of the training set; the test set never gives a reward.
 """
