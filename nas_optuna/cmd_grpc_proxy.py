@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from nas_optuna.storage_secrets import add_storage_arguments, redact, resolve_storage, scrub_logs
 from nas_optuna.storage_url import open_storage
 
 log = logging.getLogger("nas_optuna.worker")
@@ -20,9 +21,7 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "grpc-proxy", help="serve a storage to many nas-worker processes over gRPC"
     )
-    parser.add_argument(
-        "--storage", required=True, help="the database the proxy serves (same forms as nas-worker)"
-    )
+    add_storage_arguments(parser, "the database the proxy serves (same forms as nas-worker)")
     parser.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
     parser.add_argument("--port", type=int, default=13000)
     parser.add_argument("--threads", type=int, default=32, help="threads answering requests")
@@ -30,6 +29,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
+    resolve_storage(args)
     if args.storage.startswith("grpc://"):
         raise ValueError("--storage: give the database itself, not another grpc:// proxy")
     try:
@@ -39,8 +39,9 @@ def run(args) -> int:
     except ImportError as err:
         raise ValueError(f"the gRPC proxy needs grpcio: pip install 'nas-optuna[grpc]' ({err})") from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    scrub_logs(args.storage)
     storage = open_storage(args.storage, pool_size=args.threads)
-    log.info("serving %s on %s:%d", args.storage.split("@")[-1], args.host, args.port)
+    log.info("serving %s on %s:%d", redact(args.storage), args.host, args.port)
     run_grpc_proxy_server(
         storage, host=args.host, port=args.port, thread_pool=ThreadPoolExecutor(args.threads)
     )
