@@ -82,6 +82,10 @@ class ScrubSecrets(logging.Filter):
         clean = scrub(message, self.url)
         if clean != message:
             record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:  # a formatter keeps a preset exc_text
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = scrub(record.exc_text, self.url)
         return True
 
 

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import io
+import logging
 
 import pytest
 
 from nas_optuna import cli, worker
 from nas_optuna.spawn import child_argv, child_env
-from nas_optuna.storage_secrets import STORAGE_ENV, add_storage_arguments, redact, resolve_storage, scrub
+from nas_optuna.storage_secrets import (
+    STORAGE_ENV,
+    add_storage_arguments,
+    redact,
+    resolve_storage,
+    scrub,
+    scrub_logs,
+)
 from nas_optuna.storage_url import open_storage
 from tests.queue_helpers import write_synthetic_config
 
@@ -130,3 +139,20 @@ def test_bad_storage_messages_never_show_the_password(tmp_path, capsys):
         err = capsys.readouterr().err
         assert code in (2, 3) and "nas-worker: error:" in err, err
         assert "Zq7" not in err and "***" in err, err
+
+
+def test_log_records_and_their_tracebacks_are_scrubbed(monkeypatch):
+    url = "redis://:Zq7pass@cache:6379/0"
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    monkeypatch.setattr(logging.getLogger(), "handlers", [handler])
+    scrub_logs(url)
+    log = logging.getLogger("nas_optuna.test_secrets")
+    log.warning("lost %s", url)
+    try:
+        raise ConnectionError(f"cannot talk to {url} with password Zq7pass")
+    except ConnectionError:
+        log.exception("storage call failed")
+    text = stream.getvalue()
+    assert "Zq7pass" not in text
+    assert "lost redis://:***@cache:6379/0" in text and "ConnectionError: cannot talk to" in text
