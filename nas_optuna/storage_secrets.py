@@ -12,6 +12,7 @@ import argparse
 import logging
 import os
 import re
+import sys
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -112,6 +113,12 @@ def add_storage_arguments(parser: argparse.ArgumentParser, what: str, *, require
 def resolve_storage(args: argparse.Namespace, *, required: bool = True) -> str | None:
     """The storage URL from --storage, else --storage-file, else $NAS_OPTUNA_STORAGE; stored in args."""
     url = args.storage
+    if url and secrets_of(url):
+        print(
+            f"warning: --storage puts the password on the command line, where every user of this "
+            f"machine can read it (ps); use --storage-file PATH or ${STORAGE_ENV} instead",
+            file=sys.stderr,
+        )
     if not url and getattr(args, "storage_file", None):
         path = Path(args.storage_file).expanduser()
         try:

@@ -156,3 +156,11 @@ def test_log_records_and_their_tracebacks_are_scrubbed(monkeypatch):
     text = stream.getvalue()
     assert "Zq7pass" not in text
     assert "lost redis://:***@cache:6379/0" in text and "ConnectionError: cannot talk to" in text
+
+
+def test_a_password_on_the_command_line_gets_one_warning(capsys):
+    resolve_storage(_parser().parse_args(["--storage", "postgresql://u:Zq7pass@h/db"]))
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--storage-file PATH or $NAS_OPTUNA_STORAGE" in err and "Zq7" not in err
+    resolve_storage(_parser().parse_args(["--storage", "postgresql://u@h/db"]))
+    assert capsys.readouterr().err == ""
