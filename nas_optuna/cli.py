@@ -6,6 +6,9 @@ import argparse
 import importlib
 import sys
 
+from nas_optuna.storage_secrets import scrub
+from nas_optuna.storage_url import StorageUnavailable
+
 # Each module defines `add_parser(subparsers)` that registers a subcommand whose parser
 # sets `func=run`; `run(args) -> int` is the exit code.
 SUBCOMMAND_MODULES: tuple[str, ...] = (
@@ -34,9 +37,18 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except (ValueError, FileNotFoundError) as err:
-        # Bad input: one clear line, no traceback wall.
-        print(f"nas-optuna {args.command}: error: {err}", file=sys.stderr)
+        # Bad input: one clear line, no traceback wall, no password.
+        print(
+            f"nas-optuna {args.command}: error: {scrub(str(err), getattr(args, 'storage', None))}",
+            file=sys.stderr,
+        )
         return 2
+    except StorageUnavailable as err:
+        print(
+            f"nas-optuna {args.command}: error: {scrub(str(err), getattr(args, 'storage', None))}",
+            file=sys.stderr,
+        )
+        return 3
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from nas_optuna.storage_secrets import add_storage_arguments, redact, resolve_storage
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -11,7 +13,7 @@ def add_parser(subparsers) -> None:
         help="compare the samplers of paired studies (NAME-<sampler>-s<seed>) in an HTML report",
         description="Reads completed trials (running ones are ignored), so it also works while workers run.",
     )
-    parser.add_argument("--storage", required=True, help="storage URL or journal file (*.log)")
+    add_storage_arguments(parser, "storage URL or journal file (*.log)")
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
         "--prefix", help="use every study whose name starts with this (e.g. the NAME of NAME-ppo-s0)"
@@ -35,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from nas_optuna.report.build import make_report, write_report
     from nas_optuna.report.data import existing_storage, list_study_names
 
+    resolve_storage(args)
     if args.windows < 1:
         raise ValueError(f"--windows must be >= 1, got {args.windows}")
     storage = existing_storage(args.storage)
@@ -56,7 +59,16 @@ def run(args: argparse.Namespace) -> int:
         from nas_optuna.report.dashboard import attach_to_dashboard
 
         touched = attach_to_dashboard(report, storage)
-        print(
-            f"attached plots and notes to {len(touched)} studies; view with: optuna-dashboard {args.storage}"
-        )
+        hint = dashboard_command(args.storage)
+        print(f"attached plots and notes to {len(touched)} studies; view with: {hint}")
     return 0
+
+
+def dashboard_command(url: str) -> str:
+    """How to open the storage in optuna-dashboard, never showing a password."""
+    if redact(url) == url:
+        return f"optuna-dashboard {url}"
+    return (
+        f"optuna-dashboard --from-config FILE.toml, FILE.toml holding [optuna_dashboard] "
+        f'storage = "{redact(url)}" with the password in place of *** (a file keeps it off argv)'
+    )

@@ -12,13 +12,14 @@ import optuna
 
 from nas_optuna.cmd_train import add_training_arguments
 from nas_optuna.rerank import RerankResult, open_rerank_study, rerank, spearman, top_genotypes
+from nas_optuna.storage_secrets import add_storage_arguments, resolve_storage
 
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "rerank", help="retrain the top-K genotypes of search studies at a larger size, as a new study"
     )
-    p.add_argument("--storage", required=True, help="the storage the search studies are in")
+    add_storage_arguments(p, "the storage the search studies are in")
     p.add_argument("--study", action="append", required=True, help="a search study (repeat for several)")
     p.add_argument("--top-k", type=int, default=10, help="unique genotypes to retrain (default %(default)s)")
     p.add_argument("--out-study", default=None, help="rerank study name (default: <first study>-rerank)")
@@ -49,6 +50,7 @@ def run(args) -> int:
     from nas_optuna.objectives.cifar import checked_settings
     from nas_optuna.report.data import existing_storage
 
+    resolve_storage(args)
     settings = objective_settings(args)
     checked_settings(settings)  # unknown or bad settings fail before anything is written
     storage = existing_storage(args.storage)

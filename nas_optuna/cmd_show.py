@@ -7,6 +7,7 @@ from html import escape
 from pathlib import Path
 
 from nas_optuna.genotype import CONCAT_RULES, Genotype, parse_genotype
+from nas_optuna.storage_secrets import add_storage_arguments, resolve_storage
 
 IMAGE_SIZES = {"cifar": 32, "imagenet": 224}
 
@@ -18,7 +19,9 @@ def add_parser(subparsers) -> None:
         description="Pick a genotype by name (nasnet-a), by string/JSON, or by --study S --trial N.",
     )
     parser.add_argument("genotype", nargs="?", help="a name (nasnet-a), a genotype string or JSON")
-    parser.add_argument("--storage", help="storage URL or journal file (*.log), with --study and --trial")
+    add_storage_arguments(
+        parser, "storage URL or journal file (*.log), with --study and --trial", required=False
+    )
     parser.add_argument("--study", help="study holding the trial")
     parser.add_argument("--trial", type=int, help="trial number in --study")
     parser.add_argument(
@@ -65,13 +68,17 @@ def resolve_genotype(args: argparse.Namespace) -> tuple[Genotype, str]:
         )
     if not by_trial:
         return parse_genotype(args.genotype), "given"
+    resolve_storage(args, required=False)
     if args.storage is None or args.study is None or args.trial is None:
         raise ValueError("--study needs --storage and --trial as well")
     import optuna
 
     from nas_optuna.report.data import existing_storage, genotype_of_trial
 
-    study = optuna.load_study(study_name=args.study, storage=existing_storage(args.storage))
+    storage = existing_storage(args.storage)
+    if args.study not in optuna.get_all_study_names(storage):
+        raise ValueError(f"this storage has no study {args.study!r}; list them with nas-optuna report --list")
+    study = optuna.load_study(study_name=args.study, storage=storage)
     trials = {t.number: t for t in study.get_trials(deepcopy=False)}
     if args.trial not in trials:
         raise ValueError(

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import sys
 
 log = logging.getLogger("nas_optuna.worker")
 
-# Options passed on to each child unchanged (dest -> flag); the spawning ones are left out.
+# Options passed on to each child unchanged (dest -> flag); the spawning ones are left out, and
+# so is the storage: it may hold a password, and argv is world-readable (ps), so it goes by the
+# environment (child_env).
 FORWARDED = {
-    "storage": "--storage",
     "study_name": "--study-name",
     "study_config": "--study-config",
     "sampler": "--sampler",
@@ -55,6 +57,13 @@ def child_argv(args, device: str, index: int) -> list[str]:
     return argv + ["--device", device, "--worker-index", str(base + index)]
 
 
+def child_env(args) -> dict[str, str]:
+    """The children's environment: ours, plus the storage URL the parent resolved."""
+    from nas_optuna.storage_secrets import STORAGE_ENV
+
+    return {**os.environ, STORAGE_ENV: args.storage}
+
+
 def run_children(args, plan: list[str]) -> int:
     """Start one worker per entry of ``plan``, forward SIGTERM/SIGINT, wait; the worst exit code."""
     if args.create_study:  # create once here, not racing in every child
@@ -62,7 +71,8 @@ def run_children(args, plan: list[str]) -> int:
         from nas_optuna.worker import _load_study
 
         _load_study(args, open_storage(args.storage, retry_seconds=args.storage_retry_seconds))
-    children = [subprocess.Popen(child_argv(args, device, i)) for i, device in enumerate(plan)]
+    env = child_env(args)
+    children = [subprocess.Popen(child_argv(args, device, i), env=env) for i, device in enumerate(plan)]
     log.info(
         "started %d workers: %s",
         len(children),

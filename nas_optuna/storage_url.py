@@ -19,7 +19,6 @@ import functools
 import logging
 import os
 import random
-import re
 import time
 import warnings
 from importlib.util import find_spec
@@ -30,6 +29,7 @@ from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend, JournalRedisBackend
 
 from nas_optuna._optuna_internals import cached_rdb_storage
+from nas_optuna.storage_secrets import redact, scrub
 
 log = logging.getLogger("nas_optuna.worker")
 
@@ -47,11 +47,6 @@ DRIVERS = {"postgresql": ("psycopg2", "postgres"), "mysql": ("pymysql", "mysql")
 
 class StorageUnavailable(RuntimeError):
     """The storage could not be reached within the retry window."""
-
-
-def redact(url: str) -> str:
-    """The URL without its password, for messages."""
-    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
 
 
 @functools.cache
@@ -168,14 +163,15 @@ def _build(url: str, pool_size: int) -> BaseStorage:
     if url.startswith("grpc://"):
         host, _, port = url.removeprefix("grpc://").rstrip("/").rpartition(":")
         if not host or not port.isdigit():
-            raise ValueError(f"storage {url!r}: expected grpc://HOST:PORT")
+            raise ValueError(f"storage {redact(url)!r}: expected grpc://HOST:PORT")
         from optuna.storages import GrpcStorageProxy
 
         return GrpcStorageProxy(host=host, port=int(port))
     if "://" in url:
         return _rdb(url, pool_size)
     raise ValueError(
-        f"storage {url!r} is neither a URL nor a journal file; use one of these forms: {', '.join(FORMS)}"
+        f"storage {redact(url)!r} is neither a URL nor a journal file; "
+        f"use one of these forms: {', '.join(FORMS)}"
     )
 
 
@@ -197,13 +193,19 @@ def open_storage(
         hint = f"pip install 'nas-optuna[{extra}]'" if extra else f"pip install {err.name}"
         raise ValueError(f"{what} needs the {module} driver: {hint}") from None
     except ImportError as err:  # grpcio missing for grpc://
-        raise ValueError(f"{what}: {err}") from None
-    except StorageUnavailable:
-        raise
+        raise ValueError(scrub(f"{what}: {err}", url)) from None
+    except StorageUnavailable as err:
+        raise StorageUnavailable(scrub(str(err), url)) from None
+    except ValueError as err:
+        raise ValueError(scrub(str(err), url)) from None
     except Exception as err:  # sqlalchemy.exc.ArgumentError and friends: a malformed URL
-        raise ValueError(f"{what}: malformed or unsupported URL ({type(err).__name__}: {err})") from None
+        detail = scrub(f"{type(err).__name__}: {err}", url)  # the parser may quote the whole URL
+        raise ValueError(f"{what}: malformed or unsupported URL ({detail})") from None
     if isinstance(storage, JournalStorage) and not url.startswith("redis"):
         return storage  # a local file has no connection to lose
     wrapped = RetryingStorage(storage, retry_seconds, what)
-    retry_call(storage.get_all_studies, retry_seconds=connect_seconds, what=what)  # probe now
+    try:
+        retry_call(storage.get_all_studies, retry_seconds=connect_seconds, what=what)  # probe now
+    except StorageUnavailable as err:
+        raise StorageUnavailable(scrub(str(err), url)) from None
     return wrapped

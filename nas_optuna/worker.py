@@ -20,6 +20,7 @@ import sys
 import optuna
 
 from nas_optuna.spawn import run_children, worker_plan
+from nas_optuna.storage_secrets import add_storage_arguments, redact, resolve_storage, scrub, scrub_logs
 from nas_optuna.storage_url import StorageUnavailable, open_storage
 from nas_optuna.study_attrs import check_direction, check_space, record_or_check
 from nas_optuna.study_config import SAMPLER_NAMES, load_study_config
@@ -30,10 +31,8 @@ log = logging.getLogger("nas_optuna.worker")
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nas-worker", description=__doc__.split("\n\n")[0])
-    p.add_argument(
-        "--storage",
-        required=True,
-        help="journal file (*.log), redis://, postgresql://, mysql+pymysql://, sqlite:///, grpc://HOST:PORT",
+    add_storage_arguments(
+        p, "journal file (*.log), redis://, postgresql://, mysql+pymysql://, sqlite:///, grpc://HOST:PORT"
     )
     p.add_argument("--study-name", required=True)
     p.add_argument("--study-config", required=True, help="a study TOML file, e.g. studies/smoke.toml")
@@ -108,7 +107,8 @@ def _load_study(args, storage) -> optuna.Study:
             )
         raise ValueError(
             f"study {args.study_name!r} not found; create it first: optuna create-study --storage "
-            f"{args.storage} --study-name {args.study_name} --direction maximize (or pass --create-study)"
+            f"'{redact(args.storage)}' --study-name {args.study_name} --direction maximize "
+            "(or pass --create-study)"
         ) from None
 
 
@@ -162,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # our progress lines replace Optuna's
     try:
+        resolve_storage(args)
+        scrub_logs(args.storage)
         plan = worker_plan(args.processes, args.gpus, args.per_gpu, args.device)
         if args.threads is None and len(plan) > 1:
             args.threads = max(1, (os.cpu_count() or 1) // len(plan))
@@ -170,10 +172,10 @@ def main(argv: list[str] | None = None) -> int:
         args.device = plan[0]
         return run_worker(args)
     except (ValueError, FileNotFoundError) as err:
-        print(f"nas-worker: error: {err}", file=sys.stderr)
+        print(f"nas-worker: error: {scrub(str(err), args.storage)}", file=sys.stderr)
         return 2
     except StorageUnavailable as err:
-        print(f"nas-worker: error: {err}", file=sys.stderr)
+        print(f"nas-worker: error: {scrub(str(err), args.storage)}", file=sys.stderr)
         return 3
 
 

@@ -5,7 +5,7 @@ Sources (``dataset``):
 - ``"cifar10"``: torchvision's CIFAR-10 under ``data_root`` (``download=True`` fetches it).
 - ``"folder"`` (or any path given as ``dataset``): an ImageFolder tree, a directory or a .zip,
   with ``train/<class>/*`` and optionally ``test/<class>/*`` (or the classes at the top level).
-  Decoded images are cached as a .pt file keyed by the files' names, sizes and mtimes.
+  Decoded images are cached as a .npz of plain arrays keyed by the files' names, sizes and mtimes.
 
 The validation split is held out of the training set; the test set never gives a reward.
 """
@@ -13,13 +13,14 @@ The validation split is held out of the training set; the test set never gives a
 from __future__ import annotations
 
 import os
-import zipfile
+import tarfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from .cifar10_batches import read_cifar10
 from .image_folder import read_image_folder
 
 BUNDLED_ZIP = Path(__file__).resolve().parents[1] / "nas_optuna" / "data" / "cifar10-bundled.zip"
@@ -136,23 +137,23 @@ def _looks_like_path(text: str) -> bool:
 
 
 def _read_torchvision_cifar10(data_root, download: bool):
-    from torchvision.datasets import CIFAR10
-
     root = Path(data_root if data_root is not None else "~/.cache/nas_optuna/cifar10").expanduser()
     how = (
         f"put torchvision's 'cifar-10-batches-py' folder under {root}, or set download = true "
         "(needs internet), or use dataset = 'bundled' or an ImageFolder path"
     )
     try:
-        train = CIFAR10(str(root), train=True, download=download)
-        test = CIFAR10(str(root), train=False, download=download)
-    except RuntimeError as err:  # torchvision: "Dataset not found or corrupted."
-        raise FileNotFoundError(f"CIFAR-10 not found under {root} ({err}); {how}") from None
-    except (OSError, zipfile.BadZipFile) as err:  # URLError is an OSError: offline download
+        return read_cifar10(root)
+    except (FileNotFoundError, ValueError) as err:
+        if isinstance(err, ValueError) and not download:
+            raise ValueError(f"CIFAR-10 under {root}: {err}") from None
+        if not download:
+            raise FileNotFoundError(f"CIFAR-10 not found under {root} ({err}); {how}") from None
+    try:  # torchvision's download checks the archive's MD5; reading stays ours (no full unpickler)
+        from torchvision.datasets import CIFAR10
+        from torchvision.datasets.utils import download_and_extract_archive
+
+        download_and_extract_archive(CIFAR10.url, str(root), filename=CIFAR10.filename, md5=CIFAR10.tgz_md5)
+    except (OSError, RuntimeError, tarfile.TarError) as err:  # URLError is an OSError: offline
         raise FileNotFoundError(f"could not download CIFAR-10 to {root} ({err}); {how}") from None
-
-    def to_tensors(ds):
-        images = torch.from_numpy(np.ascontiguousarray(ds.data.transpose(0, 3, 1, 2)))
-        return images, torch.tensor(ds.targets, dtype=torch.int64)
-
-    return (*to_tensors(train), *to_tensors(test), list(train.classes))
+    return read_cifar10(root)

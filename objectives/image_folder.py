@@ -2,6 +2,9 @@
 
 Layout: ``train/<class>/*.jpg`` (+ optional ``test/<class>/*.jpg``), or ``<class>/*.jpg`` at the
 top level (training images only). Labels follow the sorted class names, as in torchvision.
+
+The cache is a NumPy .npz of plain arrays read with ``allow_pickle=False``: its name is
+predictable, so anyone able to write there must not be able to make the loader run code.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import warnings
 import zipfile
 from collections import defaultdict
 from pathlib import Path
@@ -29,34 +33,42 @@ def default_cache_dir() -> Path:
 def read_image_folder(path: Path, *, cache_dir=None):
     """(train_images, train_labels, test_images, test_labels, classes) from ``path``."""
     path = Path(path).expanduser()
+    cache_file = cache_file_for(path, cache_dir)
+    cached = _load_cache(cache_file)
+    if cached is not None:
+        return cached
+    if path.is_dir():
+        names = [p.relative_to(path).as_posix() for p in _image_files(path)]
+        result = _decode(path, names, lambda name: (path / name).read_bytes())
+    else:
+        with zipfile.ZipFile(path) as opener:
+            names = [n for n in opener.namelist() if n.lower().endswith(IMAGE_SUFFIXES)]
+            result = _decode(path, names, opener.read)
+    _save_cache(cache_file, result)
+    return result
+
+
+def cache_file_for(path: Path, cache_dir=None) -> Path:
+    """Where the decoded ``path`` is cached: keyed by its files' names, sizes and mtimes."""
+    path = Path(path).expanduser()
     if not path.exists():
         raise FileNotFoundError(f"image folder {path} does not exist; {LAYOUT_HELP}")
     if path.is_dir():
-        files = [p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
-        names = [p.relative_to(path).as_posix() for p in files]
-        stats = [(n, p.stat().st_size, p.stat().st_mtime_ns) for n, p in zip(names, files, strict=True)]
-        read = lambda name: (path / name).read_bytes()  # noqa: E731
+        stats = [
+            (p.relative_to(path).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
+            for p in _image_files(path)
+        ]
         key_parts = [(str(path.resolve()), 0, 0), *stats]
-        opener = None
     else:
         if not zipfile.is_zipfile(path):
             raise ValueError(f"{path} is neither a directory nor a .zip file; {LAYOUT_HELP}")
         st = path.stat()
         key_parts = [(str(path.resolve()), st.st_size, st.st_mtime_ns)]
-        opener = zipfile.ZipFile(path)
-        names = [n for n in opener.namelist() if n.lower().endswith(IMAGE_SUFFIXES)]
-        read = opener.read
-    cache_file = Path(cache_dir or default_cache_dir()) / f"folder-{file_fingerprint(key_parts)}.pt"
-    try:
-        cached = _load_cache(cache_file)
-        if cached is not None:
-            return cached
-        result = _decode(path, names, read)
-    finally:
-        if opener is not None:
-            opener.close()
-    _save_cache(cache_file, result)
-    return result
+    return Path(cache_dir or default_cache_dir()) / f"folder-{file_fingerprint(key_parts)}.npz"
+
+
+def _image_files(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
 
 
 def file_fingerprint(entries: list[tuple[str, int, int]]) -> str:
@@ -121,20 +133,49 @@ def _decode_one(root: Path, name: str, data: bytes) -> np.ndarray:
     return array
 
 
+CACHE_KEYS = ("train_images", "train_labels", "test_images", "test_labels", "classes")
+
+
 def _load_cache(cache_file: Path):
+    """The cached result, or None (missing, damaged or not ours: the caller rebuilds it)."""
     if not cache_file.exists():
         return None
     try:
-        return torch.load(cache_file, weights_only=False)
-    except Exception:  # a truncated or stale-format cache is rebuilt, never trusted
+        with np.load(cache_file, allow_pickle=False) as npz:  # arrays only: never unpickles
+            arrays = {key: npz[key] for key in CACHE_KEYS}
+        _check_cached(arrays)
+    except Exception as err:  # a truncated, stale or planted file is rebuilt, never trusted
+        warnings.warn(
+            f"ignoring the image cache {cache_file} ({type(err).__name__}: {err}); rebuilding it",
+            stacklevel=3,
+        )
         return None
+    tensors = [torch.from_numpy(np.ascontiguousarray(arrays[key])) for key in CACHE_KEYS[:4]]
+    return (*tensors, [str(c) for c in arrays["classes"]])
+
+
+def _check_cached(arrays: dict[str, np.ndarray]) -> None:
+    classes = arrays["classes"]
+    if classes.ndim != 1 or classes.dtype.kind != "U" or len(classes) == 0:
+        raise ValueError("classes is not a list of names")
+    for split in ("train", "test"):
+        images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+        if images.dtype != np.uint8 or images.ndim != 4 or images.shape[1:] != (3, IMAGE_SIZE, IMAGE_SIZE):
+            raise ValueError(f"{split}_images is not N x 3 x {IMAGE_SIZE} x {IMAGE_SIZE} uint8")
+        if labels.dtype != np.int64 or labels.shape != images.shape[:1]:
+            raise ValueError(f"{split}_labels does not match {split}_images")
+        if len(labels) and not 0 <= labels.min() <= labels.max() < len(classes):
+            raise ValueError(f"{split}_labels outside 0..{len(classes) - 1}")
 
 
 def _save_cache(cache_file: Path, result) -> None:
+    arrays = {key: np.asarray(value) for key, value in zip(CACHE_KEYS[:4], result[:4], strict=True)}
+    arrays["classes"] = np.array(result[4], dtype=str)
     try:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        cache_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # private to this user
         tmp = cache_file.with_suffix(f".tmp{os.getpid()}")
-        torch.save(result, tmp)
+        with open(tmp, "wb") as f:  # a file object: np.savez would append .npz to a name
+            np.savez(f, **arrays)
         os.replace(tmp, cache_file)  # atomic: concurrent workers never read half a file
     except OSError:
         pass  # a read-only home only costs the decode next time
