@@ -1,8 +1,9 @@
 """Objectives: turn an Optuna trial into a score. Installed as `nas_optuna.objectives`.
 
 `make_objective(config, space, device=...)` builds one from a study configuration's
-``[objective]`` table; ``config["name"]`` picks the kind: "synthetic" (a hidden target, no
-training), "cifar" (train the child network, reward = validation accuracy) or "nb201"
+``[objective]`` table; ``config["name"]`` picks the kind: "synthetic" (no training; its
+``landscape`` is "hidden", a hidden target with no interactions, or "pairwise", a random
+pairwise model), "cifar" (train the child network, reward = validation accuracy) or "nb201"
 (NAS-Bench-201's CIFAR-10 table: reward = the trained network's validation accuracy).
 """
 
@@ -17,11 +18,13 @@ from optuna.distributions import CategoricalDistribution
 
 from .cifar import CIFAR_DEFAULTS, CifarObjective
 from .nb201 import NB201Objective
+from .pairwise import PairwiseObjective
 from .synthetic import SyntheticObjective
 from .train import TrainingFailed
 
 Objective = Callable[[optuna.Trial], float]
 KINDS = ("synthetic", "cifar", "nb201")
+LANDSCAPES = {"hidden": SyntheticObjective, "pairwise": PairwiseObjective}
 
 
 def make_objective(
@@ -30,11 +33,18 @@ def make_objective(
     settings = dict(config)
     name = settings.pop("name", None)
     if name == "synthetic":
-        allowed = [p for p in inspect.signature(SyntheticObjective).parameters if p != "space"]
+        landscape = settings.pop("landscape", "hidden")
+        if landscape not in LANDSCAPES:
+            raise ValueError(f"unknown synthetic landscape {landscape!r}; choose one of {list(LANDSCAPES)}")
+        cls = LANDSCAPES[landscape]
+        allowed = [p for p in inspect.signature(cls).parameters if p != "space"]
         unknown = sorted(set(settings) - set(allowed))
         if unknown:
-            raise ValueError(f"unknown synthetic objective settings {unknown}; allowed: {allowed}")
-        return SyntheticObjective(space, **settings)
+            raise ValueError(
+                f"unknown synthetic objective settings {unknown}; allowed: {['landscape', *allowed]} "
+                f"(landscape {landscape!r})"
+            )
+        return cls(space, **settings)
     if name == "cifar":
         return CifarObjective(space, device=device, **settings)
     if name == "nb201":
@@ -49,6 +59,7 @@ __all__ = [
     "CifarObjective",
     "NB201Objective",
     "Objective",
+    "PairwiseObjective",
     "SyntheticObjective",
     "TrainingFailed",
     "make_objective",
