@@ -9,18 +9,32 @@ pairwise model), "cifar" (train the child network, reward = validation accuracy)
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optuna
 from optuna.distributions import CategoricalDistribution
 
-from .cifar import CIFAR_DEFAULTS, CifarObjective
 from .nb201 import NB201Objective
 from .pairwise import PairwiseObjective
 from .synthetic import SyntheticObjective
-from .train import TrainingFailed
+
+if TYPE_CHECKING:
+    from .cifar import CIFAR_DEFAULTS, CifarObjective
+    from .train import TrainingFailed
+
+# The training objective loads on first use: a worker on a table or a synthetic reward then
+# starts without importing torch (seconds per process; the demo starts one per study).
+_LAZY = {"CIFAR_DEFAULTS": ".cifar", "CifarObjective": ".cifar", "TrainingFailed": ".train"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 Objective = Callable[[optuna.Trial], float]
 KINDS = ("synthetic", "cifar", "nb201")
@@ -46,6 +60,8 @@ def make_objective(
             )
         return cls(space, **settings)
     if name == "cifar":
+        from .cifar import CifarObjective
+
         return CifarObjective(space, device=device, **settings)
     if name == "nb201":
         if settings:
