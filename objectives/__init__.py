@@ -7,14 +7,15 @@ training) or "cifar" (train the child network, reward = validation accuracy).
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import optuna
 from optuna.distributions import CategoricalDistribution
 
+from . import cifar, synthetic
 from .cifar import CIFAR_DEFAULTS, CifarObjective
+from .settings import check_settings
 from .synthetic import SyntheticObjective
 from .train import TrainingFailed
 
@@ -22,20 +23,26 @@ Objective = Callable[[optuna.Trial], float]
 KINDS = ("synthetic", "cifar")
 
 
-def make_objective(
-    config: Mapping[str, Any], space: Mapping[str, CategoricalDistribution], *, device: str = "cpu"
-) -> Objective:
+def check_objective_settings(config: Mapping[str, Any]) -> None:
+    """ValueError for an unknown objective, key, type or range; loads no data and trains nothing."""
     settings = dict(config)
     name = settings.pop("name", None)
     if name == "synthetic":
-        allowed = [p for p in inspect.signature(SyntheticObjective).parameters if p != "space"]
-        unknown = sorted(set(settings) - set(allowed))
-        if unknown:
-            raise ValueError(f"unknown synthetic objective settings {unknown}; allowed: {allowed}")
+        check_settings("synthetic objective", settings, synthetic.RULES)
+    elif name == "cifar":
+        cifar.checked_settings(settings)
+    else:
+        raise ValueError(f"unknown objective {name!r}; choose one of {list(KINDS)} in the [objective] table")
+
+
+def make_objective(
+    config: Mapping[str, Any], space: Mapping[str, CategoricalDistribution], *, device: str = "cpu"
+) -> Objective:
+    check_objective_settings(config)
+    settings = dict(config)
+    if settings.pop("name") == "synthetic":
         return SyntheticObjective(space, **settings)
-    if name == "cifar":
-        return CifarObjective(space, device=device, **settings)
-    raise ValueError(f"unknown objective {name!r}; choose one of {list(KINDS)} in the [objective] table")
+    return CifarObjective(space, device=device, **settings)
 
 
 __all__ = [
@@ -44,5 +51,6 @@ __all__ = [
     "Objective",
     "SyntheticObjective",
     "TrainingFailed",
+    "check_objective_settings",
     "make_objective",
 ]
