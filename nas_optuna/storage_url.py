@@ -16,11 +16,13 @@ errors: a database restart pauses the workers instead of killing them.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 import random
 import re
 import time
+import urllib.parse
 import warnings
 from importlib.util import find_spec
 from typing import Any
@@ -47,6 +49,15 @@ DRIVERS = {"postgresql": ("psycopg2", "postgres"), "mysql": ("pymysql", "mysql")
 
 class StorageUnavailable(RuntimeError):
     """The storage could not be reached within the retry window."""
+
+
+class BadStorage(ValueError):
+    """The storage string names something that cannot be used as asked (exit 2, bad input)."""
+
+
+MAX_BACKOFF_SECONDS = 8.0 * 1.5  # the longest sleep between two tries (delay cap x jitter)
+# Server answers that no retry can change: the URL names a database that is not there.
+MISSING_DATABASE = re.compile(r'database "[^"]*" does not exist|Unknown database', re.IGNORECASE)
 
 
 def redact(url: str) -> str:
@@ -79,8 +90,20 @@ def _transient_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
-def retry_call(fn, *args, retry_seconds: float, what: str = "storage", **kwargs):
-    """Call fn, retrying transient connection errors with exponential backoff and jitter."""
+def root_cause(err: BaseException) -> str:
+    """The first line of the innermost error: the connection error, not a wrapper's message
+    (Optuna's "An exception is raised during the commit ..." wraps the driver's)."""
+    while err.__cause__ is not None:
+        err = err.__cause__
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def retry_call(fn, *args, retry_seconds: float, what: str = "storage", on_error=None, **kwargs):
+    """Call fn, retrying transient connection errors with exponential backoff and jitter.
+
+    ``on_error()`` is called on every transient error (the worker tracks its outages with it).
+    """
     transient = _transient_errors()
     deadline = time.monotonic() + retry_seconds
     delay = 0.25
@@ -88,9 +111,13 @@ def retry_call(fn, *args, retry_seconds: float, what: str = "storage", **kwargs)
         try:
             return fn(*args, **kwargs)
         except transient as err:
+            if on_error is not None:
+                on_error()
+            cause = root_cause(err)
+            if MISSING_DATABASE.search(cause):
+                raise BadStorage(f"{what}: {cause}; create the database or fix the URL") from None
             if time.monotonic() + delay > deadline:
-                first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-                raise StorageUnavailable(f"cannot reach {what}: {first_line}") from err
+                raise StorageUnavailable(f"cannot reach {what}: {cause}") from err
             log.warning("%s unreachable (%s); retrying in %.1fs", what, type(err).__name__, delay)
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 8.0)
@@ -101,12 +128,18 @@ class _RetryingBase(BaseStorage):
         self.inner = inner
         self.retry_seconds = retry_seconds
         self.what = what
+        self.last_error_time: float | None = None  # time.time() of the latest connection error
 
     def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         return self.call_with_retry(getattr(self.inner, name), *args, **kwargs)
 
     def call_with_retry(self, fn, *args: Any, **kwargs: Any) -> Any:
-        return retry_call(fn, *args, retry_seconds=self.retry_seconds, what=self.what, **kwargs)
+        return retry_call(
+            fn, *args, retry_seconds=self.retry_seconds, what=self.what, on_error=self._saw_error, **kwargs
+        )
+
+    def _saw_error(self) -> None:
+        self.last_error_time = time.time()
 
 
 def _forward(name: str):
@@ -131,6 +164,33 @@ RetryingStorage = type(
 
 def _is_journal_path(url: str) -> bool:
     return "://" not in url and (url.endswith((".log", ".jsonl")) or os.path.isfile(url))
+
+
+def _journal_file(path: str) -> JournalStorage:
+    """A journal on ``path``; ValueError if the file exists and is something else (never append)."""
+    if os.path.isfile(path) and os.path.getsize(path) > 0:
+        with open(path, "rb") as f:
+            first = f.readline(1 << 20)
+        try:
+            record = json.loads(first)
+        except ValueError:
+            record = None
+        if not isinstance(record, dict) or "op_code" not in record:
+            raise BadStorage(
+                f"storage {path!r} is an existing file that is not an Optuna journal; it is left "
+                "untouched: pass a new file name (or an existing journal)"
+            )
+    return JournalStorage(JournalFileBackend(path))
+
+
+def _check_redis_url(url: str) -> None:
+    """redis-py reads redis://host/notadb as db 0: refuse it instead of searching another db."""
+    parsed = urllib.parse.urlsplit(url)
+    db = parsed.path.strip("/")
+    if db and not db.isdigit():
+        raise BadStorage(
+            f"storage {redact(url)!r}: database {db!r} is not a number; use e.g. redis://host:6379/0"
+        )
 
 
 def _with_installed_driver(url: str) -> str:
@@ -158,10 +218,11 @@ def _rdb(url: str, pool_size: int) -> BaseStorage:
 
 def _build(url: str, pool_size: int) -> BaseStorage:
     if url.startswith("journal:"):
-        return JournalStorage(JournalFileBackend(url.removeprefix("journal:")))
+        return _journal_file(url.removeprefix("journal:"))
     if _is_journal_path(url):
-        return JournalStorage(JournalFileBackend(url))
+        return _journal_file(url)
     if url.startswith("redis"):
+        _check_redis_url(url)
         with warnings.catch_warnings():  # "experimental" since Optuna 3.1; it is what Redis users have
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             return JournalStorage(JournalRedisBackend(url))
@@ -198,7 +259,7 @@ def open_storage(
         raise ValueError(f"{what} needs the {module} driver: {hint}") from None
     except ImportError as err:  # grpcio missing for grpc://
         raise ValueError(f"{what}: {err}") from None
-    except StorageUnavailable:
+    except (StorageUnavailable, BadStorage):
         raise
     except Exception as err:  # sqlalchemy.exc.ArgumentError and friends: a malformed URL
         raise ValueError(f"{what}: malformed or unsupported URL ({type(err).__name__}: {err})") from None
