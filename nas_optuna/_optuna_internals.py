@@ -28,6 +28,12 @@ def storage_of(study: optuna.Study) -> BaseStorage:
     return study._storage
 
 
+def last_connection_error(study: optuna.Study) -> float | None:
+    """time.time() of the latest connection error of the study's storage (None: none so far,
+    or a storage that does not track them, e.g. a local journal file)."""
+    return getattr(storage_of(study), "last_error_time", None)
+
+
 def trial_id_of(trial: optuna.Trial | optuna.trial.FrozenTrial) -> int:
     return trial._trial_id
 

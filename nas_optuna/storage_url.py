@@ -56,6 +56,10 @@ class BadStorage(ValueError):
 
 
 MAX_BACKOFF_SECONDS = 8.0 * 1.5  # the longest sleep between two tries (delay cap x jitter)
+CONNECT_TIMEOUT_SECONDS = 10  # a database connection attempt gives up after this
+# After an outage every live worker is through: a retry that slept in the outage and one
+# whose connect hung while the server came back (both bounds for the judge and the judged).
+RECONNECT_SECONDS = 2 * MAX_BACKOFF_SECONDS + CONNECT_TIMEOUT_SECONDS
 # Server answers that no retry can change: the URL names a database that is not there.
 MISSING_DATABASE = re.compile(r'database "[^"]*" does not exist|Unknown database', re.IGNORECASE)
 
@@ -207,7 +211,7 @@ def _rdb(url: str, pool_size: int) -> BaseStorage:
     # dead pooled connection fails, SQLAlchemy drops the pool, and the retry loop reconnects.
     engine_kwargs: dict[str, Any] = {}
     if scheme in ("postgresql", "mysql"):
-        engine_kwargs["connect_args"] = {"connect_timeout": 10}
+        engine_kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
         # A worker needs two connections (main thread, heartbeat thread); bound them so that
         # hundreds of workers stay under the server's max_connections.
         engine_kwargs.update(pool_size=pool_size, max_overflow=pool_size)
