@@ -68,7 +68,8 @@ RULES: dict[str, Rule] = {
     "val_size": Rule(
         (int, float),
         lambda v: v >= 1 if isinstance(v, int) else 0 < v < 1,
-        "(a count >= 1 or a fraction in (0, 1))",
+        "",
+        kind="a count >= 1 or a fraction in (0, 1)",
     ),
     "train_images": positive_int(extra=("all",)),
     "n_cells": positive_int(),

@@ -10,6 +10,7 @@ import hashlib
 import io
 import os
 import zipfile
+import zlib
 from collections import defaultdict
 from pathlib import Path
 
@@ -45,7 +46,7 @@ def read_image_folder(path: Path, *, cache_dir=None):
         key_parts = [(str(path.resolve()), st.st_size, st.st_mtime_ns)]
         opener = zipfile.ZipFile(path)
         names = [n for n in opener.namelist() if n.lower().endswith(IMAGE_SUFFIXES)]
-        read = opener.read
+        read = _zip_reader(path, opener)
     cache_file = Path(cache_dir or default_cache_dir()) / f"folder-{file_fingerprint(key_parts)}.pt"
     try:
         cached = _load_cache(cache_file)
@@ -57,6 +58,18 @@ def read_image_folder(path: Path, *, cache_dir=None):
             opener.close()
     _save_cache(cache_file, result)
     return result
+
+
+def _zip_reader(path: Path, archive: zipfile.ZipFile):
+    """archive.read, with a damaged member (bad CRC, truncated data) as one ValueError line."""
+
+    def read(name: str) -> bytes:
+        try:
+            return archive.read(name)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
+            raise ValueError(f"{path}: member {name!r} is damaged ({err}); re-create the zip") from None
+
+    return read
 
 
 def file_fingerprint(entries: list[tuple[str, int, int]]) -> str:

@@ -16,11 +16,13 @@ class Rule:
     types: tuple[type, ...]  # accepted Python types (bool is never an int here)
     valid: Callable[[Any], bool] | None = None
     need: str = ""  # what `valid` requires, in words
+    kind: str = ""  # what the value is, in words, when the types do not say it well
 
     def describe(self) -> str:
         names = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
-        kinds = " or ".join(dict.fromkeys(names[t] for t in self.types if t in names))
-        return f"{kinds} {self.need}".strip()
+        shown = [t for t in self.types if not (t is int and float in self.types)]  # 3 is a number
+        kind = self.kind or " or ".join(names[t] for t in shown)
+        return f"{kind} {self.need}".strip()
 
 
 def positive_int(extra: tuple = ()) -> Rule:
@@ -28,7 +30,7 @@ def positive_int(extra: tuple = ()) -> Rule:
         return v in extra if isinstance(v, str) else v >= 1
 
     need = ">= 1" + "".join(f' or "{e}"' for e in extra)
-    return Rule((int, str) if extra else (int,), valid, need)
+    return Rule((int, str) if extra else (int,), valid, need, kind="an integer")
 
 
 def number(valid: Callable[[float], bool], need: str) -> Rule:
