@@ -79,9 +79,7 @@ def set_study_user_attr_once(study: optuna.Study, key: str, value: Any) -> Any:
     if isinstance(inner, _CachedStorage) and isinstance(inner._backend, RDBStorage):
         retry(_insert_rdb_study_attr, inner._backend, study_id, key, value)
     elif isinstance(inner, JournalStorage):
-        with _journal_lock(inner, study_id):
-            if key not in inner.get_study_user_attrs(study_id):  # replays every write before ours
-                inner.set_study_user_attr(study_id, key, value)
+        retry(_append_journal_study_attr, inner, study_id, key, value)
     elif key not in wrapper.get_study_user_attrs(study_id):
         wrapper.set_study_user_attr(study_id, key, value)
     return wrapper.get_study_user_attrs(study_id)[key]
@@ -97,6 +95,12 @@ def _insert_rdb_study_attr(rdb: RDBStorage, study_id: int, key: str, value: Any)
         if query.one_or_none() is None:
             row = models.StudyUserAttributeModel(study_id=study_id, key=key, value_json=json.dumps(value))
             session.add(row)
+
+
+def _append_journal_study_attr(storage: JournalStorage, study_id: int, key: str, value: Any) -> None:
+    with _journal_lock(storage, study_id):
+        if key not in storage.get_study_user_attrs(study_id):  # replays every write before ours
+            storage.set_study_user_attr(study_id, key, value)
 
 
 @contextmanager

@@ -22,7 +22,17 @@ from nas_optuna.genotype import Genotype
 from nas_optuna.space import suggest_genotype
 
 from .data import ImageData, load_data, subset_train
-from .settings import ANY_INT, FLAG, TEXT, Rule, check_settings, number, one_of, positive_int
+from .settings import (
+    ANY_INT,
+    FLAG,
+    OPTIONAL_TEXT,
+    TEXT,
+    Rule,
+    check_settings,
+    number,
+    one_of,
+    positive_int,
+)
 from .train import TRAIN_DEFAULTS, TrainingFailed, TrainResult, train_model
 
 # Defaults = the "proxy" preset: a CPU trial in ~6 s on one loaded core (measured: NASNet-A N=1
@@ -63,15 +73,16 @@ NETWORK_KEYS = ("n_cells", "filters", "concat", "aux_head", "drop_path_keep")
 RULES: dict[str, Rule] = {
     "preset": one_of(*PRESETS),
     "dataset": TEXT,  # a source name or a path; load_data checks which
-    "data_root": TEXT,
+    "data_root": OPTIONAL_TEXT,
     "download": FLAG,
     "val_size": Rule(
         (int, float),
         lambda v: v >= 1 if isinstance(v, int) else 0 < v < 1,
         "",
         kind="a count >= 1 or a fraction in (0, 1)",
+        optional=True,
     ),
-    "train_images": positive_int(extra=("all",)),
+    "train_images": positive_int(extra=("all",), optional=True),
     "n_cells": positive_int(),
     "filters": positive_int(),
     "concat": one_of("released", "strict"),

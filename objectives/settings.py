@@ -17,6 +17,7 @@ class Rule:
     valid: Callable[[Any], bool] | None = None
     need: str = ""  # what `valid` requires, in words
     kind: str = ""  # what the value is, in words, when the types do not say it well
+    optional: bool = False  # None (Python callers; TOML has no null) means the default
 
     def describe(self) -> str:
         names = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
@@ -25,12 +26,12 @@ class Rule:
         return f"{kind} {self.need}".strip()
 
 
-def positive_int(extra: tuple = ()) -> Rule:
+def positive_int(extra: tuple = (), optional: bool = False) -> Rule:
     def valid(v):
         return v in extra if isinstance(v, str) else v >= 1
 
     need = ">= 1" + "".join(f' or "{e}"' for e in extra)
-    return Rule((int, str) if extra else (int,), valid, need, kind="an integer")
+    return Rule((int, str) if extra else (int,), valid, need, kind="an integer", optional=optional)
 
 
 def number(valid: Callable[[float], bool], need: str) -> Rule:
@@ -44,6 +45,7 @@ def one_of(*choices: str) -> Rule:
 ANY_INT = Rule((int,))
 FLAG = Rule((bool,))
 TEXT = Rule((str,))
+OPTIONAL_TEXT = Rule((str,), optional=True)
 
 
 def check_settings(where: str, settings: Mapping[str, Any], rules: Mapping[str, Rule]) -> None:
@@ -53,6 +55,8 @@ def check_settings(where: str, settings: Mapping[str, Any], rules: Mapping[str, 
         raise ValueError(f"unknown {where} settings {unknown}; allowed: {sorted(rules)}")
     for key, value in settings.items():
         rule = rules[key]
+        if value is None and rule.optional:
+            continue
         wrong_type = not isinstance(value, rule.types) or (isinstance(value, bool) and bool not in rule.types)
         if wrong_type or (rule.valid is not None and not rule.valid(value)):
             raise ValueError(f"{where}: {key} = {value!r} is not valid; expected {rule.describe()}")
