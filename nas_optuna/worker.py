@@ -95,6 +95,20 @@ def make_sampler(name: str, settings: dict, seed: int | None, space) -> optuna.s
         raise ValueError(f"[sampler.{name}] settings rejected by {cls.__name__}: {err}") from None
 
 
+def _load_study(args, storage) -> optuna.Study:
+    try:
+        return optuna.load_study(study_name=args.study_name, storage=storage)
+    except KeyError:
+        if args.create_study:
+            return optuna.create_study(
+                study_name=args.study_name, storage=storage, direction="maximize", load_if_exists=True
+            )
+        raise ValueError(
+            f"study {args.study_name!r} not found; create it first: optuna create-study --storage "
+            f"{args.storage} --study-name {args.study_name} --direction maximize (or pass --create-study)"
+        ) from None
+
+
 @dataclass(frozen=True)
 class Prepared:
     """Everything a worker needs that can be checked before it touches the study."""
@@ -139,20 +153,6 @@ def prepare(args) -> Prepared:
         "study_config": config.data,
     }
     return Prepared(queue_settings, space, sampler, build_objective(config, args.device), record)
-
-
-def _load_study(args, storage) -> optuna.Study:
-    try:
-        return optuna.load_study(study_name=args.study_name, storage=storage)
-    except KeyError:
-        if args.create_study:
-            return optuna.create_study(
-                study_name=args.study_name, storage=storage, direction="maximize", load_if_exists=True
-            )
-        raise ValueError(
-            f"study {args.study_name!r} not found; create it first: optuna create-study --storage "
-            f"{args.storage} --study-name {args.study_name} --direction maximize (or pass --create-study)"
-        ) from None
 
 
 def run_worker(args) -> int:

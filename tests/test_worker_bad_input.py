@@ -169,3 +169,10 @@ def test_a_missing_database_is_bad_input_not_an_outage(tmp_path, capsys, server,
     assert run_worker(tmp_path, SYNTHETIC, "--create-study", "--n-trials", "2", storage=url) == 2
     err = one_error_line(capsys)
     assert message.format(missing) in err and "create the database or fix the URL" in err
+
+
+def test_processes_with_create_study_check_everything_before_the_parent_creates_it(tmp_path, capsys):
+    text = SYNTHETIC + 'sleep_seconds = "ten"\n'
+    assert run_worker(tmp_path, text, "--create-study", "--n-trials", "3", "--processes", "2") == 2
+    assert "sleep_seconds = 'ten' is not valid" in one_error_line(capsys)
+    assert_untouched(tmp_path)
