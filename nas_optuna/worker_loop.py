@@ -16,7 +16,7 @@ from nas_optuna import queue
 from nas_optuna._optuna_internals import batched_writes, last_connection_error, trial_id_of
 from nas_optuna.heartbeat import Heartbeat
 from nas_optuna.progress import Progress
-from nas_optuna.storage_url import RECONNECT_SECONDS, StorageUnavailable
+from nas_optuna.storage_retry import RECONNECT_SECONDS, StorageUnavailable
 
 log = logging.getLogger("nas_optuna.worker")
 
