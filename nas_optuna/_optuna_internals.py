@@ -130,7 +130,7 @@ def _journal_lock(storage: JournalStorage, study_id: int):
 
 
 def _innermost(storage: BaseStorage) -> BaseStorage:
-    return getattr(storage, "inner", storage)  # nas_optuna.storage_url.RetryingStorage
+    return getattr(storage, "inner", storage)  # nas_optuna.storage_retry.RetryingStorage
 
 
 def _flush_journal(storage: JournalStorage, params: list, attrs: list) -> None:

@@ -12,7 +12,7 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
 from nas_optuna import queue
-from nas_optuna.storage_url import RECONNECT_SECONDS, RetryingStorage, StorageUnavailable, retry_call
+from nas_optuna.storage_retry import RECONNECT_SECONDS, RetryingStorage, StorageUnavailable, retry_call
 from nas_optuna.study_config import validate
 from nas_optuna.worker_loop import QueueSettings, Worker
 
