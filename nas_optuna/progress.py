@@ -61,10 +61,14 @@ class Progress:
         log.info("trial %d %s %s %.1fs [%s] %s", trial.number, state, shown, seconds, self.worker, genotype)
 
     def summary(self, reason: str, trials, n_trials: int) -> None:
+        """The worker's exit line; ``trials`` None when the study could not be read."""
+        mine = ", ".join(f"{n} {state.lower()}" for state, n in sorted(self.counts.items())) or "no trials"
+        if trials is None:
+            log.info("worker %s exits (%s): ran %s; study not readable", self.worker, reason, mine)
+            return
         results = queue.result_trials(trials)
         complete = [t for t in results if t.state == TrialState.COMPLETE]
         best = max(complete, key=lambda t: t.value, default=None)
-        mine = ", ".join(f"{n} {state.lower()}" for state, n in sorted(self.counts.items())) or "no trials"
         best_text = f"best {best.value:.4f} (trial {best.number})" if best else "no complete trial yet"
         log.info(
             "worker %s exits (%s): ran %s; study: %d/%d budget used, %d complete, %s",

@@ -10,15 +10,16 @@ pairwise model), "cifar" (train the child network, reward = validation accuracy)
 from __future__ import annotations
 
 import importlib
-import inspect
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import optuna
 from optuna.distributions import CategoricalDistribution
 
+from . import pairwise, synthetic
 from .nb201 import NB201Objective
 from .pairwise import PairwiseObjective
+from .settings import check_settings
 from .synthetic import SyntheticObjective
 
 if TYPE_CHECKING:
@@ -38,36 +39,46 @@ def __getattr__(name: str):
 
 Objective = Callable[[optuna.Trial], float]
 KINDS = ("synthetic", "cifar", "nb201")
-LANDSCAPES = {"hidden": SyntheticObjective, "pairwise": PairwiseObjective}
+LANDSCAPES = {
+    "hidden": (SyntheticObjective, synthetic.RULES),
+    "pairwise": (PairwiseObjective, pairwise.RULES),
+}
 
 
-def make_objective(
-    config: Mapping[str, Any], space: Mapping[str, CategoricalDistribution], *, device: str = "cpu"
-) -> Objective:
+def check_objective_settings(config: Mapping[str, Any]) -> None:
+    """ValueError for an unknown objective, key, type or range; loads no data and trains nothing."""
     settings = dict(config)
     name = settings.pop("name", None)
     if name == "synthetic":
         landscape = settings.pop("landscape", "hidden")
         if landscape not in LANDSCAPES:
             raise ValueError(f"unknown synthetic landscape {landscape!r}; choose one of {list(LANDSCAPES)}")
-        cls = LANDSCAPES[landscape]
-        allowed = [p for p in inspect.signature(cls).parameters if p != "space"]
-        unknown = sorted(set(settings) - set(allowed))
-        if unknown:
-            raise ValueError(
-                f"unknown synthetic objective settings {unknown}; allowed: {['landscape', *allowed]} "
-                f"(landscape {landscape!r})"
-            )
-        return cls(space, **settings)
-    if name == "cifar":
-        from .cifar import CifarObjective
+        where = "synthetic objective" if landscape == "hidden" else f"{landscape} synthetic objective"
+        check_settings(where, settings, LANDSCAPES[landscape][1])
+    elif name == "cifar":
+        from .cifar import checked_settings
 
-        return CifarObjective(space, device=device, **settings)
-    if name == "nb201":
+        checked_settings(settings)
+    elif name == "nb201":
         if settings:
             raise ValueError(f"the nb201 objective takes no settings, got {sorted(settings)}")
+    else:
+        raise ValueError(f"unknown objective {name!r}; choose one of {list(KINDS)} in the [objective] table")
+
+
+def make_objective(
+    config: Mapping[str, Any], space: Mapping[str, CategoricalDistribution], *, device: str = "cpu"
+) -> Objective:
+    check_objective_settings(config)
+    settings = dict(config)
+    name = settings.pop("name")
+    if name == "synthetic":
+        return LANDSCAPES[settings.pop("landscape", "hidden")][0](space, **settings)
+    if name == "nb201":
         return NB201Objective(space)
-    raise ValueError(f"unknown objective {name!r}; choose one of {list(KINDS)} in the [objective] table")
+    from .cifar import CifarObjective
+
+    return CifarObjective(space, device=device, **settings)
 
 
 __all__ = [
@@ -78,5 +89,6 @@ __all__ = [
     "PairwiseObjective",
     "SyntheticObjective",
     "TrainingFailed",
+    "check_objective_settings",
     "make_objective",
 ]

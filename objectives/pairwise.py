@@ -20,6 +20,15 @@ from optuna.distributions import CategoricalDistribution
 
 from nas_optuna.space import genotype_from_params
 
+from .settings import ANY_INT, number
+
+RULES = {
+    "landscape_seed": ANY_INT,
+    "unary_weight": number(lambda v: v >= 0, ">= 0"),
+    "noise": number(lambda v: v >= 0, ">= 0"),
+    "sleep_seconds": number(lambda v: v >= 0, ">= 0"),
+}
+
 
 class PairwiseObjective:
     def __init__(
