@@ -126,9 +126,7 @@ def mean_sd(x: np.ndarray, digits: int) -> str:
     return f"{x.mean():.{digits}f} +/- {x.std(ddof=1) if len(x) > 1 else 0.0:.{digits}f}"
 
 
-def table(
-    benchmark: str, arms: list[Arm], runs: list[dict], budgets: list[int], last: int, optimum: float
-) -> str:
+def table(arms: list[Arm], runs: list[dict], budgets: list[int], last: int, optimum: float) -> str:
     digits = 3
     head = [f"best @{b} (optimum found)" for b in budgets] + [f"mean value, last {last}", "s per run"]
     lines = ["| arm | " + " | ".join(head) + " |", "|---|" + "---|" * len(head)]
