@@ -2,8 +2,8 @@
 
 Tables: ``[space]`` (preset, n_blocks), ``[objective]`` (name + that objective's settings),
 ``[budget]`` (n_trials, device_seconds) and ``[sampler.NAME]`` (settings for one sampler, e.g.
-``[sampler.ppo]``). Every table and key is checked here so that a typo stops the worker before
-any trial runs, with the list of allowed keys.
+``[sampler.ppo]``, ``[sampler.evolution]``). Every table and key is checked here so that a
+typo stops the worker before any trial runs, with the list of allowed keys.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from nas_optuna.space import nasnet_space, pnas_space
 TABLES = ("space", "objective", "budget", "sampler")
 SPACE_KEYS = ("preset", "n_blocks")
 BUDGET_KEYS = ("n_trials", "device_seconds")
-SAMPLER_NAMES = ("ppo", "random", "tpe")
+SAMPLER_NAMES = ("ppo", "random", "tpe", "evolution")
 PRESETS = {"nasnet": nasnet_space, "pnas": pnas_space}
 
 

@@ -85,6 +85,8 @@ DEVICE = re.compile(r"^(cpu|cuda|cuda:\d+)$")
 def make_sampler(name: str, settings: dict, seed: int | None, space) -> optuna.samplers.BaseSampler:
     if name == "ppo":
         from nas_optuna.samplers.ppo_lstm import PPOLSTMSampler as cls  # lazily: torch-heavy
+    elif name == "evolution":
+        from nas_optuna.samplers.regularized_evolution import RegularizedEvolutionSampler as cls
     else:
         cls = {"random": optuna.samplers.RandomSampler, "tpe": optuna.samplers.TPESampler}[name]
     kwargs = dict(settings)
@@ -140,10 +142,12 @@ def run_worker(args) -> int:
         "budget": {"n_trials": n_trials, "device_seconds": settings.device_seconds},
         "study_config": config.data,
     }
-    record_or_check(study, expected)
     index = args.worker_index if args.worker_index is not None else os.getpid()
     seed = None if args.seed is None else args.seed + index
-    study.sampler = make_sampler(args.sampler, sampler_settings, seed, space)
+    # Built before the settings are recorded: rejected settings must not stick to the study.
+    sampler = make_sampler(args.sampler, sampler_settings, seed, space)
+    record_or_check(study, expected)
+    study.sampler = sampler
     if args.threads is not None:
         if args.threads < 1:
             raise ValueError(f"--threads must be >= 1, got {args.threads}")
