@@ -2,7 +2,8 @@
 
 `make_objective(config, space, device=...)` builds one from a study configuration's
 ``[objective]`` table; ``config["name"]`` picks the kind: "synthetic" (a hidden target, no
-training) or "cifar" (train the child network, reward = validation accuracy).
+training), "cifar" (train the child network, reward = validation accuracy) or "nb201"
+(NAS-Bench-201's CIFAR-10 table: reward = the trained network's validation accuracy).
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ import optuna
 from optuna.distributions import CategoricalDistribution
 
 from .cifar import CIFAR_DEFAULTS, CifarObjective
+from .nb201 import NB201Objective
 from .synthetic import SyntheticObjective
 from .train import TrainingFailed
 
 Objective = Callable[[optuna.Trial], float]
-KINDS = ("synthetic", "cifar")
+KINDS = ("synthetic", "cifar", "nb201")
 
 
 def make_objective(
@@ -35,12 +37,17 @@ def make_objective(
         return SyntheticObjective(space, **settings)
     if name == "cifar":
         return CifarObjective(space, device=device, **settings)
+    if name == "nb201":
+        if settings:
+            raise ValueError(f"the nb201 objective takes no settings, got {sorted(settings)}")
+        return NB201Objective(space)
     raise ValueError(f"unknown objective {name!r}; choose one of {list(KINDS)} in the [objective] table")
 
 
 __all__ = [
     "CIFAR_DEFAULTS",
     "CifarObjective",
+    "NB201Objective",
     "Objective",
     "SyntheticObjective",
     "TrainingFailed",
