@@ -28,6 +28,7 @@ from nas_optuna.space import (
 if TYPE_CHECKING:
     from nas_optuna.flops import count_mult_adds, count_parameters
     from nas_optuna.network import build_network
+    from nas_optuna.samplers.pnas import PNASSampler
     from nas_optuna.samplers.ppo_lstm import PPOLSTMSampler
     from nas_optuna.samplers.regularized_evolution import RegularizedEvolutionSampler
 
@@ -39,6 +40,7 @@ _LAZY = {
     "count_parameters": "nas_optuna.flops",
     "PPOLSTMSampler": "nas_optuna.samplers.ppo_lstm",
     "RegularizedEvolutionSampler": "nas_optuna.samplers.regularized_evolution",
+    "PNASSampler": "nas_optuna.samplers.pnas",
 }
 
 
@@ -53,6 +55,7 @@ __all__ = [
     "NASNET_A",
     "NASNET_OPS",
     "PNAS_OPS",
+    "PNASSampler",
     "PPOLSTMSampler",
     "RegularizedEvolutionSampler",
     "Block",

@@ -22,7 +22,7 @@ from nas_optuna.space import nasnet_space, pnas_space
 TABLES = ("space", "objective", "budget", "sampler")
 SPACE_KEYS = ("preset", "n_blocks")
 BUDGET_KEYS = ("n_trials", "device_seconds")
-SAMPLER_NAMES = ("ppo", "random", "tpe", "evolution")
+SAMPLER_NAMES = ("ppo", "random", "tpe", "evolution", "pnas")
 PRESETS = {"nasnet": nasnet_space, "pnas": pnas_space, "nb201": nb201_space}
 
 

@@ -87,6 +87,8 @@ def make_sampler(name: str, settings: dict, seed: int | None, space) -> optuna.s
         from nas_optuna.samplers.ppo_lstm import PPOLSTMSampler as cls  # lazily: torch-heavy
     elif name == "evolution":
         from nas_optuna.samplers.regularized_evolution import RegularizedEvolutionSampler as cls
+    elif name == "pnas":
+        from nas_optuna.samplers.pnas import PNASSampler as cls
     else:
         cls = {"random": optuna.samplers.RandomSampler, "tpe": optuna.samplers.TPESampler}[name]
     kwargs = dict(settings)
