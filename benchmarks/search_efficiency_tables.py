@@ -68,17 +68,20 @@ def benchmark_setup(name: str, seed: int):
 
         objective = NB201Objective()
         return nb201_space(), objective, lambda p: objective.lookup(p).val_accuracy, NB201_BEST_VAL_ACCURACY
-    from nas_optuna.objectives import SyntheticObjective
+    from nas_optuna.objectives import PairwiseObjective, SyntheticObjective
 
     from nas_optuna import nasnet_space
 
     if name == "hidden":
         objective = SyntheticObjective(nasnet_space(), target_seed=seed, noise=0.05)
         return nasnet_space(), objective, objective.score, 1.0
+    if name == "pairwise":
+        objective = PairwiseObjective(nasnet_space(), landscape_seed=seed)
+        return nasnet_space(), objective, objective.score, 1.0
     raise ValueError(f"unknown benchmark {name!r}; choose from {list(BENCHMARKS)}")
 
 
-BENCHMARKS = ("nb201", "hidden")
+BENCHMARKS = ("nb201", "hidden", "pairwise")
 
 
 def make_arm_sampler(arm: Arm, seed: int, space) -> optuna.samplers.BaseSampler:
