@@ -27,6 +27,7 @@ class _Fit:
     names: tuple[str, ...]
     encoder: TokenEncoder
     ensemble: Ensemble
+    done_rows: dict[int, bytes]  # finished trials' rows under this encoder, by trial number
 
 
 class PNASSampler(BaseSampler):
@@ -141,27 +142,38 @@ class PNASSampler(BaseSampler):
         if trial.number < self.n_startup_trials:
             return {}
         complete = _complete(study)
-        decisions = decisions_of(complete)
+        decisions = self._decisions(study, complete)
         if len(complete) < 2 or not decisions:
             return {}
         fit = self._fit_for(study, complete, decisions)
         beam = best_trials(complete, self.beam_size, study.direction)
         parents = fit.encoder.indices([t.params for t in beam])
-        seen = seen_rows(study, fit.encoder)
+        seen = seen_rows(study, fit.encoder, fit.done_rows)
         candidates = mutations(parents, fit.encoder.sizes, self.n_candidates, seen, self._rng)
         if len(candidates) == 0:
             return {}  # every neighbour of the beam is taken: a random architecture
         mean, _ = fit.ensemble.predict(fit.encoder.one_hot(candidates))
         sign = 1.0 if study.direction == optuna.study.StudyDirection.MAXIMIZE else -1.0
         # Another worker may have started one of the best meanwhile: look again, take the best left.
-        done, running = seen_rows(study, fit.encoder)
+        done, running = seen_rows(study, fit.encoder, fit.done_rows)
         for i in np.argsort(-sign * mean, kind="stable"):
             if candidates[i].tobytes() not in done and not taken(candidates[i], running):
                 return fit.encoder.params(candidates[i])
         return {}
 
+    def _decisions(self, study: optuna.Study, complete: list[FrozenTrial]) -> dict:
+        """The decisions known so far plus those of trials finished since (scanned once each)."""
+        known = self._fits.get(study.study_name)
+        if known is None:
+            return decisions_of(complete)
+        fresh = decisions_of(t for t in complete if t.number not in known.done_rows)
+        return {
+            **known.encoder.decisions,
+            **{n: d for n, d in fresh.items() if n not in known.encoder.decisions},
+        }
+
     def _fit_for(self, study: optuna.Study, complete: list[FrozenTrial], decisions: dict) -> _Fit:
-        fit = self._fits.get(study.study_name)
+        fit = old = self._fits.get(study.study_name)
         names = tuple(decisions)
         # Refit after refit_every new results, or 10% more once that is more: a few dozen fits per run.
         due = max(self.refit_every, fit.n_complete // 10) if fit is not None else 0
@@ -175,7 +187,8 @@ class PNASSampler(BaseSampler):
         x = encoder.encode([t.params for t in complete])
         y = np.array([t.value for t in complete], dtype=np.float64)
         ensemble.fit(x, y, folds=np.array([t.number for t in complete]))
-        fit = _Fit(len(complete), names, encoder, ensemble)
+        same_encoder = old is not None and old.names == names
+        fit = _Fit(len(complete), names, encoder, ensemble, old.done_rows if same_encoder else {})
         self._fits[study.study_name] = fit
         return fit
 
