@@ -51,8 +51,10 @@ class TokenEncoder:
 class Ensemble:
     """`size` MLPs (one hidden layer, ReLU) trained on different folds; predicts mean and spread.
 
-    NumPy with the gradient written out: for networks this small, per-op overhead is the
-    cost, and torch's autograd took 3x as long per step (BENCHMARKS.md: PNAS predictor).
+    NumPy with the gradient written out: for networks this small, per-op overhead is much of
+    the cost; torch autograd took 2.6x as long per step at 40 one-hot inputs and the same at
+    360 (the NASNet space), so NumPy costs nothing and spares the package a torch dependency
+    (BENCHMARKS.md 6(d)).
     """
 
     def __init__(
