@@ -6,9 +6,11 @@ trials of a real PPO run (benchmarks/overhead_prefill.py: rollout records and ch
 included, so PPO's updates are real gradient steps). Its first ask + tell is timed apart as
 "join" (PPO loads the checkpoint and replays the batches after it). Then the samplers take turns,
 one ask + tell each per round, so that load on the shared machine hits all of them alike.
-TPE's cost grows with N, so it gets only `--tpe-asks` rounds. Reported per ask + tell: the
-calling thread's CPU time (time.thread_time; not inflated by other jobs, but blind to time spent
-waiting for a database server) and wall time. PPO's mean includes one update every 20 trials.
+TPE's cost grows with N, so it gets only `--tpe-asks` rounds. `--samplers` picks the arms,
+RegularizedEvolutionSampler and PNASSampler (defaults) among them; they read the PPO trials as
+any other trials. Reported per ask + tell: the calling thread's CPU time (time.thread_time; not
+inflated by other jobs, but blind to time spent waiting for a database server) and wall time.
+PPO's mean includes one update every 20 trials.
 
     python benchmarks/sampler_overhead.py --storages inmemory journal postgres \
         --sizes 100 1000 10000 20000 --asks 100 --tpe-asks 5
@@ -28,13 +30,15 @@ from nas_optuna.objectives import SyntheticObjective
 from nas_optuna.samplers.ppo_lstm.learner import Learner, LearnerSettings, Sample
 from overhead_prefill import PPOHistory, unique_name
 
-from nas_optuna import PPOLSTMSampler, nasnet_space
+from nas_optuna import PNASSampler, PPOLSTMSampler, RegularizedEvolutionSampler, nasnet_space
 
 POSTGRES = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 SAMPLERS = {
     "random": lambda: optuna.samplers.RandomSampler(seed=0),
     "tpe": lambda: optuna.samplers.TPESampler(seed=0, constant_liar=True),
     "ppo": lambda: PPOLSTMSampler(search_space=nasnet_space(), seed=0),
+    "evolution": lambda: RegularizedEvolutionSampler(seed=0),
+    "pnas": lambda: PNASSampler(seed=0),
 }
 
 
@@ -98,6 +102,10 @@ def main() -> None:
     parser.add_argument("--asks", type=int, default=100, help="timed rounds for random and PPO")
     parser.add_argument("--tpe-asks", type=int, default=5, help="timed rounds for TPE (0: skip TPE)")
     parser.add_argument("--postgres-url", default=POSTGRES)
+    parser.add_argument(
+        "--samplers", nargs="+", default=["random", "tpe", "ppo"], choices=list(SAMPLERS),
+        help="samplers to time (random always runs: it is the reference)",
+    )  # fmt: skip
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     space = nasnet_space()
@@ -109,7 +117,8 @@ def main() -> None:
     start = time.perf_counter()
     history = PPOHistory(max(args.sizes), objective)
     print(f"pre-fill history: {max(args.sizes)} PPO trials in {time.perf_counter() - start:.0f} s")
-    names = [n for n in SAMPLERS if n != "tpe" or args.tpe_asks > 0]
+    chosen = {"random", *args.samplers}
+    names = [n for n in SAMPLERS if n in chosen and (n != "tpe" or args.tpe_asks > 0)]
     others = [n for n in names if n != "random"]
     header = ["storage", "N", "random ms (CPU median, CPU mean, wall mean)"]
     for name in others:

@@ -28,7 +28,9 @@ from nas_optuna.space import (
 if TYPE_CHECKING:
     from nas_optuna.flops import count_mult_adds, count_parameters
     from nas_optuna.network import build_network
+    from nas_optuna.samplers.pnas import PNASSampler
     from nas_optuna.samplers.ppo_lstm import PPOLSTMSampler
+    from nas_optuna.samplers.regularized_evolution import RegularizedEvolutionSampler
 
 # torch-heavy names load on first use, so that `import nas_optuna` (the space, genotypes, a
 # worker's start-up, a report) does not pay for importing torch.
@@ -37,6 +39,8 @@ _LAZY = {
     "count_mult_adds": "nas_optuna.flops",
     "count_parameters": "nas_optuna.flops",
     "PPOLSTMSampler": "nas_optuna.samplers.ppo_lstm",
+    "RegularizedEvolutionSampler": "nas_optuna.samplers.regularized_evolution",
+    "PNASSampler": "nas_optuna.samplers.pnas",
 }
 
 
@@ -51,7 +55,9 @@ __all__ = [
     "NASNET_A",
     "NASNET_OPS",
     "PNAS_OPS",
+    "PNASSampler",
     "PPOLSTMSampler",
+    "RegularizedEvolutionSampler",
     "Block",
     "Cell",
     "Genotype",

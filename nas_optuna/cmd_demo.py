@@ -6,6 +6,8 @@ import argparse
 import os
 from pathlib import Path
 
+from nas_optuna.study_config import SAMPLER_NAMES
+
 # Real children on the bundled CIFAR-10 images; `--study-config synthetic.toml` runs in seconds.
 DEFAULT_CONFIG = "demo.toml"
 
@@ -13,14 +15,14 @@ DEFAULT_CONFIG = "demo.toml"
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "demo",
-        help="run a small paired search (PPO vs random) with workers, then write the report",
+        help="run a small search per sampler (PPO vs random by default) with workers, then write the report",
         description="Studies NAME-<sampler>-s<seed> in a journal file under --out, one nas-worker per study.",
     )
     parser.add_argument(
         "--out", default="nas-demo", help="folder for runs.log, logs and the report (default %(default)s)"
     )
     parser.add_argument("--name", default="demo", help="study name prefix (default %(default)s)")
-    parser.add_argument("--samplers", nargs="+", default=["ppo", "random"], choices=["ppo", "random", "tpe"])
+    parser.add_argument("--samplers", nargs="+", default=["ppo", "random"], choices=SAMPLER_NAMES)
     parser.add_argument("--seeds", type=int, default=1, help="seeds per sampler (default %(default)s)")
     parser.add_argument(
         "--n-trials",

@@ -2,9 +2,9 @@
 
 Tables: ``[space]`` (preset "nasnet"|"pnas"|"nb201", n_blocks), ``[objective]`` (name + that
 objective's settings), ``[budget]`` (n_trials, device_seconds) and ``[sampler.NAME]`` (settings
-for one sampler, e.g. ``[sampler.ppo]``). Every table, key, type and range is checked here (the
-sampler's settings when the worker builds it) so that a typo stops the worker before it writes
-to a study, with one line naming the setting.
+for one sampler, e.g. ``[sampler.ppo]``, ``[sampler.evolution]``). Every table, key, type and
+range is checked here (the sampler's settings when the worker builds it) so that a typo stops
+the worker before it writes to a study, with one line naming the setting.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from nas_optuna.space import nasnet_space, pnas_space
 TABLES = ("space", "objective", "budget", "sampler")
 SPACE_KEYS = ("preset", "n_blocks")
 BUDGET_KEYS = ("n_trials", "device_seconds")
-SAMPLER_NAMES = ("ppo", "random", "tpe")
+SAMPLER_NAMES = ("ppo", "random", "tpe", "evolution", "pnas")
 PRESETS = {"nasnet": nasnet_space, "pnas": pnas_space, "nb201": nb201_space}
 
 

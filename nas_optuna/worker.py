@@ -82,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
 def make_sampler(name: str, settings: dict, seed: int | None, space) -> optuna.samplers.BaseSampler:
     if name == "ppo":
         from nas_optuna.samplers.ppo_lstm import PPOLSTMSampler as cls  # lazily: torch-heavy
+    elif name == "evolution":
+        from nas_optuna.samplers.regularized_evolution import RegularizedEvolutionSampler as cls
+    elif name == "pnas":
+        from nas_optuna.samplers.pnas import PNASSampler as cls
     else:
         cls = {"random": optuna.samplers.RandomSampler, "tpe": optuna.samplers.TPESampler}[name]
     check_sampler_settings(name, cls, settings)

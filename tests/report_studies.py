@@ -5,11 +5,13 @@ from __future__ import annotations
 import optuna
 from nas_optuna.objectives import SyntheticObjective
 
-from nas_optuna import nasnet_space
+from nas_optuna import PNASSampler, RegularizedEvolutionSampler, nasnet_space
 
 SAMPLERS = {
     "random": lambda seed: optuna.samplers.RandomSampler(seed=seed),
     "tpe": lambda seed: optuna.samplers.TPESampler(seed=seed, n_startup_trials=5),
+    "evolution": lambda seed: RegularizedEvolutionSampler(population_size=5, sample_size=2, seed=seed),
+    "pnas": lambda seed: PNASSampler(n_startup_trials=5, fit_steps=10, seed=seed),
 }
 
 

@@ -84,6 +84,18 @@ def test_demo_worker_commands_sample_the_same_trials_twice(tmp_path):
     assert first["d-ppo-s0"] != first["d-random-s0"]
 
 
+def test_demo_runs_any_set_of_samplers(tmp_path, capsys):
+    out = tmp_path / "four"
+    synthetic = str(packaged_study_config("synthetic.toml"))
+    argv = ["demo", "--out", str(out), "--study-config", synthetic, "--n-trials", "6", "--jobs", "2"]
+    assert main([*argv, "--samplers", "evolution", "random", "tpe"]) == 0
+    printed = capsys.readouterr().out
+    for sampler in ("evolution", "random", "tpe"):
+        assert f"demo-{sampler}-s0 6/6" in printed and f"{sampler}: best" in printed
+    study = optuna.load_study(study_name="demo-evolution-s0", storage=storage_from_url(str(out / "runs.log")))
+    assert study.user_attrs["sampler"] == "evolution"
+
+
 def test_demo_journal_skips_fsync_and_reads_back_as_a_plain_journal_file(tmp_path, monkeypatch):
     from nas_optuna.storage_url import open_storage
 

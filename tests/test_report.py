@@ -113,6 +113,24 @@ def test_report_writes_html_json_and_summary(journal, tmp_path):
     assert {p.name for p in paths} >= {"report.html", "top_k.json", "reward_over_time.json"}
 
 
+def test_report_compares_every_pair_of_any_number_of_arms(tmp_path):
+    storage = storage_from_url(str(tmp_path / "arms.log"))
+    arms = ("random", "tpe", "evolution", "pnas")
+    make_paired_studies(storage, "arms", n_trials=12, seeds=2, samplers=arms)
+    report = make_report(storage, prefix="arms-")
+    assert sorted(s.sampler for s in report.summaries) == sorted(arms)
+    pairs = {(c.sampler_a, c.sampler_b) for c in report.comparisons}
+    assert len(pairs) == 6 and all(a != b for a, b in pairs)
+    assert len(report.comparisons) == 6 * 2  # best and top5 per pair
+    for name in ("top_k", "best_vs_seconds", "reward_over_time"):
+        legend = {t.legendgroup or t.name for t in report.figures[name].data if t.showlegend is not False}
+        assert set(arms) <= {str(x).split(" ")[0] for x in legend}, name
+    html = render_html(report)
+    for a, b in pairs:
+        assert f"{a} vs {b}" in html
+    assert set(report.best) == set(arms)
+
+
 def test_ppo_study_gets_choice_heatmaps(tmp_path):
     storage = storage_from_url(str(tmp_path / "ppo.log"))
     make_paired_studies(storage, "p", n_trials=12, seeds=1, samplers=("ppo",))

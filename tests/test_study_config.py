@@ -43,7 +43,7 @@ def test_pnas_preset_is_one_shared_cell():
         ),
         (
             {"objective": {"name": "synthetic"}, "sampler": {"cmaes": {}}},
-            "allowed keys are ['ppo', 'random', 'tpe']",
+            "allowed keys are ['ppo', 'random', 'tpe', 'evolution', 'pnas']",
         ),
         ({"objective": {"name": "synthetic"}, "sampler": {"ppo": 3}}, "[sampler.ppo] must be a table"),
         ({"space": {}}, "an [objective] table with a name"),
@@ -82,3 +82,15 @@ def test_bundled_study_set_is_complete():
     run_line = pair.read_text().splitlines()[0]
     assert "-ppo-s0" in run_line and "-random-s0" in run_line
     assert "--sampler ppo" in run_line and "--sampler random" in run_line
+
+
+@pytest.mark.parametrize("path", STUDIES, ids=lambda p: p.name)
+def test_bundled_sampler_settings_are_accepted_by_their_samplers(path):
+    from nas_optuna.worker import make_sampler
+
+    config = load_study_config(path)
+    for name in config.data.get("sampler", {}):
+        sampler = make_sampler(name, config.sampler_settings(name), 0, config.build_space())
+        for key, value in config.sampler_settings(name).items():
+            if hasattr(sampler, key):  # the samplers that expose their settings keep them
+                assert getattr(sampler, key) == value

@@ -1,0 +1,227 @@
+"""PNASSampler: predictor-guided search after PNAS (Liu et al. 2018), as an Optuna sampler."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.distributions import BaseDistribution, CategoricalDistribution
+from optuna.samplers import BaseSampler, RandomSampler
+from optuna.trial import FrozenTrial, TrialState
+
+from .candidates import best_trials, decisions_of, mutations, seen_rows, taken
+from .predictor import Ensemble, TokenEncoder
+
+_logger = optuna.logging.get_logger(__name__)
+_MAX_OPEN_PLANS = 4096
+
+
+@dataclass
+class _Fit:
+    n_complete: int
+    names: tuple[str, ...]
+    encoder: TokenEncoder
+    ensemble: Ensemble
+    done_rows: dict[int, bytes]  # finished trials' rows under this encoder, by trial number
+
+
+class PNASSampler(BaseSampler):
+    """Ranks candidate architectures with an ensemble of MLP regressors fitted to the finished trials.
+
+    Trials numbered below ``n_startup_trials`` are random. Afterwards, each ask refits the
+    ensemble (5 MLPs, each on a different 4/5 of the COMPLETE trials, L1 loss, as in PNAS) once
+    ``refit_every`` new results have come in, makes ``n_candidates`` mutations (one or two
+    decisions re-drawn) of the ``beam_size`` best trials, drops those already tried or being
+    tried by any worker, and proposes the one with the best predicted value. Its state is the
+    trials in the storage, so workers share one search. Numeric parameters go to
+    ``independent_sampler``.
+    """
+
+    def __init__(
+        self,
+        *,
+        n_startup_trials: int = 20,
+        beam_size: int = 10,
+        n_candidates: int = 200,
+        ensemble_size: int = 5,
+        hidden_size: int = 32,
+        fit_steps: int = 100,
+        refit_every: int = 10,
+        independent_sampler: BaseSampler | None = None,
+        seed: int | None = None,
+    ) -> None:
+        for name, value, low in (
+            ("n_startup_trials", n_startup_trials, 2), ("beam_size", beam_size, 1),
+            ("n_candidates", n_candidates, 1), ("ensemble_size", ensemble_size, 1),
+            ("hidden_size", hidden_size, 1), ("fit_steps", fit_steps, 1), ("refit_every", refit_every, 1),
+        ):  # fmt: skip
+            if not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        self.n_startup_trials, self.beam_size, self.n_candidates = n_startup_trials, beam_size, n_candidates
+        self.ensemble_size, self.hidden_size, self.fit_steps = ensemble_size, hidden_size, fit_steps
+        self.refit_every = refit_every
+        self._rng = np.random.RandomState(seed)
+        self._independent = independent_sampler or RandomSampler(seed=seed)
+        self._fits: dict[str, _Fit] = {}
+        self._plans: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
+        self._warned_numeric = False
+        self._lock = threading.Lock()
+
+    # -- Optuna's sampler interface -------------------------------------------------------------
+
+    def infer_relative_search_space(
+        self, study: optuna.Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        _single_objective_only(study)
+        return {}  # decided per parameter name, so define-by-run spaces work as they come
+
+    def sample_relative(
+        self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        _single_objective_only(study)
+        return {name: self.sample_independent(study, trial, name, d) for name, d in search_space.items()}
+
+    def sample_independent(
+        self, study: optuna.Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution
+    ) -> Any:
+        _single_objective_only(study)
+        if not isinstance(param_distribution, CategoricalDistribution):
+            self._warn_numeric_once(param_name)
+            return self._independent.sample_independent(study, trial, param_name, param_distribution)
+        with self._lock:
+            plan = self._plan_for(study, trial)
+            if param_name in plan:
+                value = plan[param_name]
+                if any(_same(c, value) for c in param_distribution.choices):
+                    return value
+            return param_distribution.choices[self._rng.randint(len(param_distribution.choices))]
+
+    def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        self._independent.before_trial(study, trial)
+
+    def after_trial(
+        self, study: optuna.Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None
+    ) -> None:
+        with self._lock:
+            self._plans.pop((study.study_name, trial.number), None)
+        self._independent.after_trial(study, trial, state, values)
+
+    def reseed_rng(self) -> None:
+        self._rng.seed()
+        self._independent.reseed_rng()
+
+    # -- public extras --------------------------------------------------------------------------
+
+    def predict(self, study: optuna.Study, params: Sequence[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+        """The ensemble's mean and spread for architectures (fitted on the study now if needed)."""
+        with self._lock:
+            complete = _complete(study)
+            if len(complete) < 2:
+                raise ValueError("the predictor needs at least 2 COMPLETE trials; run some trials first")
+            fit = self._fit_for(study, complete, decisions_of(complete))
+            return fit.ensemble.predict(fit.encoder.encode(params))
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _plan_for(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, Any]:
+        key = (study.study_name, trial.number)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._make_plan(study, trial)
+            self._plans[key] = plan
+            while len(self._plans) > _MAX_OPEN_PLANS:
+                self._plans.popitem(last=False)
+        return plan
+
+    def _make_plan(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, Any]:
+        if trial.number < self.n_startup_trials:
+            return {}
+        complete = _complete(study)
+        decisions = self._decisions(study, complete)
+        if len(complete) < 2 or not decisions:
+            return {}
+        fit = self._fit_for(study, complete, decisions)
+        beam = best_trials(complete, self.beam_size, study.direction)
+        parents = fit.encoder.indices([t.params for t in beam])
+        seen = seen_rows(study, fit.encoder, fit.done_rows)
+        candidates = mutations(parents, fit.encoder.sizes, self.n_candidates, seen, self._rng)
+        if len(candidates) == 0:
+            return {}  # every neighbour of the beam is taken: a random architecture
+        mean, _ = fit.ensemble.predict(fit.encoder.one_hot(candidates))
+        sign = 1.0 if study.direction == optuna.study.StudyDirection.MAXIMIZE else -1.0
+        # Another worker may have started one of the best meanwhile: look again, take the best left.
+        done, running = seen_rows(study, fit.encoder, fit.done_rows)
+        for i in np.argsort(-sign * mean, kind="stable"):
+            if candidates[i].tobytes() not in done and not taken(candidates[i], running):
+                return fit.encoder.params(candidates[i])
+        return {}
+
+    def _decisions(self, study: optuna.Study, complete: list[FrozenTrial]) -> dict:
+        """The decisions known so far plus those of trials finished since (scanned once each)."""
+        known = self._fits.get(study.study_name)
+        if known is None:
+            return decisions_of(complete)
+        fresh = decisions_of(t for t in complete if t.number not in known.done_rows)
+        return {
+            **known.encoder.decisions,
+            **{n: d for n, d in fresh.items() if n not in known.encoder.decisions},
+        }
+
+    def _fit_for(self, study: optuna.Study, complete: list[FrozenTrial], decisions: dict) -> _Fit:
+        fit = old = self._fits.get(study.study_name)
+        names = tuple(decisions)
+        # Refit after refit_every new results, or 10% more once that is more: a few dozen fits per run.
+        due = max(self.refit_every, fit.n_complete // 10) if fit is not None else 0
+        if fit is not None and fit.names == names and len(complete) - fit.n_complete < due:
+            return fit
+        encoder = TokenEncoder(decisions)
+        ensemble = Ensemble(
+            encoder.width, size=self.ensemble_size, hidden=self.hidden_size, steps=self.fit_steps,
+            seed=int(self._rng.randint(2**31)),
+        )  # fmt: skip
+        x = encoder.encode([t.params for t in complete])
+        y = np.array([t.value for t in complete], dtype=np.float64)
+        ensemble.fit(x, y, folds=np.array([t.number for t in complete]))
+        same_encoder = old is not None and old.names == names
+        fit = _Fit(len(complete), names, encoder, ensemble, old.done_rows if same_encoder else {})
+        self._fits[study.study_name] = fit
+        return fit
+
+    def _warn_numeric_once(self, name: str) -> None:
+        if not self._warned_numeric:
+            self._warned_numeric = True
+            _logger.warning(
+                f"PNASSampler predicts from categorical parameters only; {name!r} and other numeric "
+                f"ones go to {type(self._independent).__name__}"
+            )
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+
+def _complete(study: optuna.Study) -> list[FrozenTrial]:
+    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    return [t for t in sorted(trials, key=lambda t: t.number) if np.isfinite(t.value)]
+
+
+def _single_objective_only(study: optuna.Study) -> None:
+    if len(study.directions) > 1:
+        raise ValueError(
+            "PNASSampler predicts one objective value per trial; this study has "
+            f"{len(study.directions)} objectives. Use a single-objective study or another sampler."
+        )
+
+
+def _same(choice: Any, value: Any) -> bool:
+    return choice is value or (type(choice) is type(value) and choice == value)
