@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     if args.dashboard:
         from nas_optuna.report.dashboard import attach_to_dashboard
 
-        touched = attach_to_dashboard(report, storage)
+        touched = attach_to_dashboard(report, storage, n_windows=args.windows)
         hint = dashboard_command(args.storage)
         print(f"attached plots and notes to {len(touched)} studies; view with: {hint}")
     return 0

@@ -5,11 +5,13 @@ from __future__ import annotations
 import optuna
 from nas_optuna.objectives import SyntheticObjective
 
-from nas_optuna import nasnet_space
+from nas_optuna import PPOLSTMSampler, nasnet_space
 
 SAMPLERS = {
     "random": lambda seed: optuna.samplers.RandomSampler(seed=seed),
     "tpe": lambda seed: optuna.samplers.TPESampler(seed=seed, n_startup_trials=5),
+    # Small batches, so that a dozen trials make a few policy updates (diagnostics to plot).
+    "ppo": lambda seed: PPOLSTMSampler(search_space=nasnet_space(), seed=seed, batch_size=4),
 }
 
 

@@ -9,10 +9,12 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import optuna
 import pytest
 from report_studies import make_paired_studies
+from webdriver import Browser
 
 from nas_optuna.cli import main
 from nas_optuna.report.data import storage_from_url
@@ -67,7 +69,9 @@ def dashboard(tmp_path):
     except ImportError:
         _missing("optuna-dashboard")
     path = str(tmp_path / "runs.log")
-    make_paired_studies(storage_from_url(path), "web", n_trials=12, seeds=1)
+    make_paired_studies(
+        storage_from_url(path), "web", n_trials=12, seeds=1, samplers=("ppo", "random", "tpe")
+    )
     assert (
         main(
             [
@@ -116,7 +120,7 @@ def _browse(url: str, tmp_path, *extra: str) -> str:
 def test_dashboard_shows_both_studies_trial_genotype_and_report(dashboard, tmp_path):
     base, ids, path = dashboard
     home = _browse(f"{base}/", tmp_path, "--dump-dom")
-    assert "web-random-s0" in home and "web-tpe-s0" in home
+    assert "web-random-s0" in home and "web-tpe-s0" in home and "web-ppo-s0" in home
     trial = optuna.load_study(study_name="web-tpe-s0", storage=storage_from_url(path)).trials[4]
     trial_page = _browse(f"{base}/studies/{ids['web-tpe-s0']}/trials?numbers=4", tmp_path, "--dump-dom")
     assert trial.user_attrs["genotype"] in trial_page
@@ -148,3 +152,74 @@ def test_report_exports_png_and_svg(tmp_path):
     svg = tmp_path / "r" / "figures" / "top_k.svg"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert svg.read_text().lstrip().startswith("<svg")
+
+
+# Every text of an attached figure (titles, subplot titles, ticks, axis titles, legend) with its
+# box, and the figure's size against its card: the report's cards must fit whole.
+MEASURE_CARDS = """
+const cards = {};
+for (const card of document.querySelectorAll('[id^="user-defined-plot:"]')) {
+  const box = card.getBoundingClientRect();
+  const svg = card.querySelector('.main-svg');
+  if (!svg) return null;
+  const texts = [...card.querySelectorAll(
+    '.gtitle, .annotation-text, .xtick text, .ytick text, .g-xtitle text, .g-ytitle text, .legendtext')]
+    .filter(t => t.textContent.trim())
+    .map(t => { const r = t.getBoundingClientRect();
+                return [t.textContent, r.left - box.left, r.top - box.top,
+                        r.right - box.left, r.bottom - box.top]; });
+  const fig = svg.getBoundingClientRect();
+  cards[card.id.replace('user-defined-plot:', '')] = {
+    card: [box.width, box.height], figure: [fig.width, fig.height],
+    subplots: card.querySelectorAll('.subplot').length,
+    heatmaps: card.querySelectorAll('.hm').length, texts: texts};
+}
+return Object.keys(cards).length >= arguments[0] ? cards : null;
+"""
+
+
+def _overlaps(texts: list) -> list[tuple[str, str]]:
+    clashes = []
+    for i, (a, *box_a) in enumerate(texts):
+        for b, *box_b in texts[i + 1 :]:
+            width = min(box_a[2], box_b[2]) - max(box_a[0], box_b[0])
+            height = min(box_a[3], box_b[3]) - max(box_a[1], box_b[1])
+            if width > 1 and height > 1:  # boxes that only touch are fine
+                clashes.append((a, b))
+    return clashes
+
+
+def _chromedriver() -> str:
+    if path := shutil.which("chromedriver"):
+        return path
+    _missing("chromedriver (apt-get install chromium-driver)")
+
+
+def test_attached_figures_fit_their_dashboard_cards(dashboard, tmp_path):
+    base, ids, _ = dashboard
+    expected = {"top_k": 1, "best_vs_seconds": 1, "reward_over_time": 1, "ppo_policy": 3, "ppo_reward": 2}
+    expected.update({f"ppo_choices_{role}_b{b}": 5 for role in ("normal", "reduction") for b in range(5)})
+    with Browser(_chromium(), _chromedriver(), tmp_path / "wd-profile", width=1400, height=1000) as browser:
+        browser.open(f"{base}/studies/{ids['web-ppo-s0']}")
+        cards = browser.wait_for(MEASURE_CARDS, 60, len(expected))
+        if keep := os.environ.get("NAS_OPTUNA_SCREENSHOTS"):  # to look at them: one shot per card
+            for name in cards:
+                browser.run(
+                    "document.getElementById(arguments[0]).scrollIntoView()", f"user-defined-plot:{name}"
+                )
+                time.sleep(0.3)
+                browser.screenshot(Path(keep) / f"card-{name}.png")
+    assert {name.removeprefix("nas-optuna-"): c["subplots"] for name, c in cards.items()} == expected
+    for name, card in cards.items():
+        (card_w, card_h), (fig_w, fig_h) = card["card"], card["figure"]
+        assert fig_w <= card_w + 1 and fig_h <= card_h + 1, (
+            f"{name}: {fig_w}x{fig_h} in a {card_w}x{card_h} card"
+        )
+        outside = [
+            t[0] for t in card["texts"] if t[1] < -1 or t[2] < -1 or t[3] > card_w + 1 or t[4] > card_h + 1
+        ]
+        assert not outside, f"{name}: text outside its card: {outside}"
+        assert not _overlaps(card["texts"]), f"{name}: texts overlap: {_overlaps(card['texts'])[:5]}"
+    heatmaps = cards["nas-optuna-ppo_choices_normal_b0"]
+    assert heatmaps["heatmaps"] == 5
+    assert {"op_a", "op_b", "combine", "in_a", "in_b", "sep_conv_3x3"} <= {t[0] for t in heatmaps["texts"]}

@@ -161,8 +161,10 @@ def test_runs_of_one_sampler_with_other_settings_are_separate_arms(tmp_path):
         for k in storage.get_study_system_attrs(storage.get_study_id_from_name("b-ppo-s0"))
         if k.startswith("dashboard:plot_data:")
     }
-    assert f"nas-optuna-{own}" in attached
-    assert "nas-optuna-ppo_choices_normal-ppo-learning_rate-default" not in attached
+    # One card per block, of this study's arm only.
+    assert "nas-optuna-ppo_choices_normal_b0-ppo-learning_rate-0.0035" in attached
+    assert "nas-optuna-ppo_choices_normal_b0-ppo-learning_rate-default" not in attached
+    assert not any(name.startswith("nas-optuna-ppo_choices_normal-") for name in attached)
 
 
 def test_report_cli_lists_and_writes(journal, tmp_path, capsys):
@@ -244,3 +246,24 @@ def test_ppo_diagnostics_figure_plots_each_key_per_study():
     assert len(fig.data) == 2 * len(figures.DIAGNOSTIC_KEYS)
     assert list(entropy[0].x) == [0, 1, 2, 3]  # policy versions
     assert list(entropy[0].y) == pytest.approx([2.5, 2.4, 2.3, 2.2])
+    assert fig.layout.xaxis.dtick == 1 and fig.layout.xaxis.tickformat == "d"  # whole versions only
+
+
+def test_dashboard_cards_take_the_card_size_one_block_each(tmp_path):
+    from nas_optuna.report.dashboard import dashboard_figures
+
+    storage = storage_from_url(str(tmp_path / "cards.log"))
+    make_paired_studies(storage, "c", n_trials=12, seeds=1, samplers=("ppo", "random"))
+    report = make_report(storage, prefix="c-")
+    ppo = next(r for r in report.runs if r.sampler == "ppo")
+    cards = dashboard_figures(report, ppo)
+    blocks = {f"ppo_choices_{role}_b{b}" for role in ("normal", "reduction") for b in range(5)}
+    assert set(cards) == {"top_k", "best_vs_seconds", "reward_over_time", "ppo_policy", "ppo_reward"} | blocks
+    assert all(fig.layout.height is None and fig.layout.width is None for fig in cards.values())
+    block = cards["ppo_choices_reduction_b3"]
+    assert [a.text for a in block.layout.annotations] == ["op_a", "op_b", "combine", "in_a", "in_b"]
+    assert all(t.type == "heatmap" for t in block.data) and len(block.data) == 5
+    assert {t.name for t in cards["ppo_reward"].data} == {"c-ppo-s0"}
+    random_run = next(r for r in report.runs if r.sampler == "random")
+    assert set(dashboard_figures(report, random_run)) == {"top_k", "best_vs_seconds", "reward_over_time"}
+    assert report.figures["top_k"].data[0].name.endswith("(1 seed)")

@@ -34,6 +34,7 @@ class Report:
     comparisons: list[Comparison]
     best: dict[str, tuple[StudyRun, TrialRecord]]  # per sampler: its best unique architecture
     figures: dict[str, go.Figure] = field(default_factory=dict)
+    diagnostics: dict[str, list[dict]] = field(default_factory=dict)  # PPO updates per study
     notes: list[str] = field(default_factory=list)
 
 
@@ -98,6 +99,7 @@ def _add_ppo_section(report: Report, storage: BaseStorage, n_windows: int) -> No
             continue
         if rows:
             diagnostics[run.study_name] = list(rows)
+    report.diagnostics = diagnostics
     if diagnostics:
         report.figures["ppo_diagnostics"] = figures.figure_ppo_diagnostics(diagnostics)
     else:
