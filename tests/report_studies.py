@@ -34,6 +34,7 @@ def make_paired_studies(
                 sampler=SAMPLERS.get(sampler, SAMPLERS["random"])(seed),
             )
             study.set_user_attr("sampler", sampler)
+            study.set_user_attr("sampler_settings", {"batch_size": 4} if sampler == "ppo" else {})
             study.set_user_attr("seed", seed)
             study.set_user_attr("budget", {"n_trials": n_trials})
             study.optimize(objective, n_trials=n_trials)

@@ -3,6 +3,7 @@
 import html
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -223,3 +224,33 @@ def test_attached_figures_fit_their_dashboard_cards(dashboard, tmp_path):
     heatmaps = cards["nas-optuna-ppo_choices_normal_b0"]
     assert heatmaps["heatmaps"] == 5
     assert {"op_a", "op_b", "combine", "in_a", "in_b", "sep_conv_3x3"} <= {t[0] for t in heatmaps["texts"]}
+
+
+# Where the text node showing `text` ends, against the window's width (the text itself: a
+# long line elsewhere may widen the table it sits in).
+FIND_TEXT = """
+const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+while (walker.nextNode()) {
+  if (walker.currentNode.textContent.includes(arguments[0])) {
+    const range = document.createRange();
+    range.selectNodeContents(walker.currentNode);
+    return {right: range.getBoundingClientRect().right, window: window.innerWidth};
+  }
+}
+return null;
+"""
+
+
+def test_genotype_cells_and_sampler_are_readable_in_the_dashboard(dashboard, tmp_path):
+    base, ids, path = dashboard
+    trial = optuna.load_study(study_name="web-ppo-s0", storage=storage_from_url(path)).trials[4]
+    with Browser(_chromium(), _chromedriver(), tmp_path / "wd-profile", width=1400, height=900) as browser:
+        browser.open(f"{base}/studies/{ids['web-ppo-s0']}/trials?numbers=4")
+        for key in ("normal_cell", "reduction_cell"):
+            shown = browser.wait_for(FIND_TEXT, 60, trial.user_attrs[key])
+            assert shown["right"] <= shown["window"], f"{key} runs past the window: {shown}"
+        browser.open(f"{base}/studies/{ids['web-ppo-s0']}")
+        text = browser.wait_for(
+            "return document.body.innerText.includes('Study User Attributes') && document.body.innerText", 60
+        )
+    assert re.search(r"sampler\s+ppo\n", text) and re.search(r'sampler_settings\s+\{"batch_size": 4\}', text)

@@ -85,6 +85,7 @@ def test_rerank_trains_top_two_into_a_study_of_its_own(search, capsys):
     first = trials[0]
     assert first.params == params_from_genotype(NASNET_A)
     assert first.user_attrs["genotype"] == str(NASNET_A)
+    assert first.user_attrs["normal_cell"].startswith("sc5@0+sc3@1 ")  # the short form, per cell
     assert first.user_attrs["source_study"] == "s" and first.user_attrs["source_trial"] == 3
     assert first.user_attrs["search_value"] == 0.9
     for key in ("n_params", "mult_adds", "train_seconds", "images_per_second", "device"):
