@@ -47,13 +47,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     report = make_report(storage, args.prefix, args.studies, n_windows=args.windows)
     paths = write_report(report, args.out, static=not args.no_static)
+    for note in report.notes:  # first: a held-back budget or a left-out study changes the reading
+        print(f"note: {note}")
     for s in report.summaries:
         print(f"{s.sampler}: {s.n_seeds} seed(s), completed {list(s.completed)}")
     for c in report.comparisons:
         p = "n/a" if c.p_value is None else f"{c.p_value:.4f}"
         print(f"Mann-Whitney U {c.sampler_a} vs {c.sampler_b} ({c.metric}): p = {p}, {c.note}")
-    for note in report.notes:
-        print(f"note: {note}")
     print(f"wrote {len(paths)} files; open {paths[0]}")
     if args.dashboard:
         from nas_optuna.report.dashboard import attach_to_dashboard

@@ -267,3 +267,29 @@ def test_dashboard_cards_take_the_card_size_one_block_each(tmp_path):
     random_run = next(r for r in report.runs if r.sampler == "random")
     assert set(dashboard_figures(report, random_run)) == {"top_k", "best_vs_seconds", "reward_over_time"}
     assert report.figures["top_k"].data[0].name.endswith("(1 seed)")
+
+
+def test_report_leaves_out_rerank_and_foreign_studies_and_names_what_holds_the_budget(tmp_path, capsys):
+    path = str(tmp_path / "mixed.log")
+    storage = storage_from_url(path)
+    make_paired_studies(storage, "m", n_trials=12, seeds=1)
+    rerank = optuna.create_study(study_name="m-random-s0-rerank", storage=storage, direction="maximize")
+    rerank.set_user_attr("rerank_settings", {"epochs": 5})
+    for value in (0.5, 0.6):
+        rerank.tell(rerank.ask(nasnet_space()), value)
+    optuna.create_study(study_name="m-notes", storage=storage)  # a foreign name, no sampler attr
+    report = make_report(storage, prefix="m-")
+    assert [r.study_name for r in report.runs] == ["m-random-s0", "m-tpe-s0"]
+    assert report.n_common == 12 and "unknown" not in report.grouped
+    assert any(n.startswith("m-random-s0-rerank left out: a rerank study") for n in report.notes)
+    assert any(n.startswith("m-notes left out: neither named") for n in report.notes)
+    with pytest.raises(ValueError, match="'m-random-s0-rerank' is a rerank study"):
+        make_report(storage, names=["m-tpe-s0", "m-random-s0-rerank"])
+    args = ["report", "--storage", path, "--studies", "m-tpe-s0", "m-notes", "--out", str(tmp_path)]
+    assert main(args) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    make_paired_studies(storage, "m", n_trials=2, seeds=1, samplers=("late",))  # far behind the rest
+    report = make_report(storage, prefix="m-")
+    assert report.n_common == 2
+    held = "samplers are compared at only 2 trials per seed, held back by m-late-s0 (most studies have 12"
+    assert report.notes[0].startswith(held)

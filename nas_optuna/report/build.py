@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from optuna.storages import BaseStorage
 
 from nas_optuna.report import figures
+from nas_optuna.report.arms import held_back_note
 from nas_optuna.report.data import StudyRun, TrialRecord, load_runs, runs_by_sampler
 from nas_optuna.report.metrics import (
     Comparison,
@@ -41,7 +42,8 @@ class Report:
 def make_report(
     storage: BaseStorage, prefix: str | None = None, names: list[str] | None = None, n_windows: int = 10
 ) -> Report:
-    runs = load_runs(storage, prefix, names)
+    left_out: list[str] = []
+    runs = load_runs(storage, prefix, names, left_out)
     grouped = runs_by_sampler(runs)
     n_common = common_budget(runs)
     summaries = summarize(grouped, n_common)
@@ -53,6 +55,8 @@ def make_report(
         comparisons=compare_samplers(summaries),
         best=_best_per_sampler(grouped),
     )
+    held_back = held_back_note({r.study_name: len(r.trials) for r in runs}, n_common)
+    report.notes += ([held_back] if held_back else []) + left_out
     running = sum(r.n_running for r in runs)
     if running:
         report.notes.append(f"{running} trials were still running and are not counted.")
