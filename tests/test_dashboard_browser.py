@@ -18,6 +18,7 @@ from report_studies import make_paired_studies
 from webdriver import Browser
 
 from nas_optuna.cli import main
+from nas_optuna.report.build import make_report, write_report
 from nas_optuna.report.data import storage_from_url
 
 pytestmark = pytest.mark.browser
@@ -254,3 +255,28 @@ def test_genotype_cells_and_sampler_are_readable_in_the_dashboard(dashboard, tmp
             "return document.body.innerText.includes('Study User Attributes') && document.body.innerText", 60
         )
     assert re.search(r"sampler\s+ppo\n", text) and re.search(r'sampler_settings\s+\{"batch_size": 4\}', text)
+
+
+# Each cell diagram's box and its concat node's right edge, against the page's width.
+MEASURE_DIAGRAMS = """
+return [...document.querySelectorAll('.diagram svg')].map(svg => {
+  const concat = [...svg.querySelectorAll('text')].find(t => t.textContent === 'concat');
+  return {svg: svg.getBoundingClientRect().right, concat: concat.getBoundingClientRect().right,
+          page: document.body.getBoundingClientRect().right, window: window.innerWidth};
+});
+"""
+
+
+def test_report_cell_diagrams_fit_the_page(tmp_path):
+    storage = storage_from_url(str(tmp_path / "d.log"))
+    make_paired_studies(storage, "d", n_trials=6, seeds=1)
+    write_report(make_report(storage, prefix="d-"), tmp_path / "r", static=False)
+    with Browser(_chromium(), _chromedriver(), tmp_path / "wd-profile", width=1000, height=900) as browser:
+        browser.open((tmp_path / "r" / "report.html").as_uri())
+        diagrams = browser.wait_for(MEASURE_DIAGRAMS, 30)
+        if keep := os.environ.get("NAS_OPTUNA_SCREENSHOTS"):
+            browser.run("document.querySelector('.diagram').scrollIntoView()")
+            browser.screenshot(Path(keep) / "report-diagram.png")
+    assert len(diagrams) == 4  # normal and reduction cell of each sampler's best
+    for d in diagrams:
+        assert d["concat"] <= d["svg"] + 1 and d["svg"] <= d["page"] + 1 and d["page"] <= d["window"], d

@@ -104,6 +104,7 @@ def test_report_writes_html_json_and_summary(journal, tmp_path):
     for name in ("exp-random-s0", "exp-tpe-s1", "fig-top_k", "fig-best_vs_seconds", "Normal cell"):
         assert name in html
     assert "1 trials were still running" in html
+    assert "<td>n_trials 30</td>" in html and "'n_trials'" not in html  # not a Python repr
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["compared_at_n_trials"] == 30
     best_tpe = summary["best"]["tpe"]
@@ -293,3 +294,11 @@ def test_report_leaves_out_rerank_and_foreign_studies_and_names_what_holds_the_b
     assert report.n_common == 2
     held = "samplers are compared at only 2 trials per seed, held back by m-late-s0 (most studies have 12"
     assert report.notes[0].startswith(held)
+
+
+def test_budgets_read_as_text():
+    from nas_optuna.report.metrics import format_budget
+
+    assert format_budget({"n_trials": 20000, "device_seconds": None}) == "n_trials 20,000"
+    assert format_budget({"n_trials": 8, "device_seconds": 3600.5}) == "n_trials 8, device_seconds 3600.5"
+    assert format_budget(None) == format_budget({}) == "none"

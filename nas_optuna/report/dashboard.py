@@ -16,7 +16,7 @@ from optuna.storages import BaseStorage
 from nas_optuna.report.build import PPO_NAMES, Report, choice_figure_name
 from nas_optuna.report.card_figures import CARD_TITLES, block_choice_cards, diagnostic_cards, fit_card
 from nas_optuna.report.data import StudyRun
-from nas_optuna.report.metrics import format_mean_sd
+from nas_optuna.report.metrics import format_budget, format_mean_sd
 
 PLOT_PREFIX = "nas-optuna-"
 
@@ -51,7 +51,8 @@ def attach_to_dashboard(report: Report, storage: BaseStorage, n_windows: int = 1
 
 def study_note(report: Report, study_name: str) -> str:
     run = next(r for r in report.runs if r.study_name == study_name)
-    lines = [f"## {study_name}", "", f"sampler **{run.arm}**, seed {run.seed}, budget `{run.budget}`"]
+    facts = f"sampler **{run.arm}**, seed {run.seed}, budget: {format_budget(run.budget)}"
+    lines = [f"## {study_name}", "", facts]
     settings = run.user_attrs.get("sampler_settings")
     if settings is not None:
         lines.append(f"sampler settings `{json.dumps(settings, default=str)}`")
