@@ -251,9 +251,9 @@ def test_genotype_cells_and_sampler_are_readable_in_the_dashboard(dashboard, tmp
             shown = browser.wait_for(FIND_TEXT, 60, trial.user_attrs[key])
             assert shown["right"] <= shown["window"], f"{key} runs past the window: {shown}"
         browser.open(f"{base}/studies/{ids['web-ppo-s0']}")
-        text = browser.wait_for(
-            "return document.body.innerText.includes('Study User Attributes') && document.body.innerText", 60
-        )
+        # The study's user attrs table fills after the page: wait for its rows.
+        rows = "const t = document.body.innerText; return t.includes('sampler_settings') && t"
+        text = browser.wait_for(rows, 60)
     assert re.search(r"sampler\s+ppo\n", text) and re.search(r'sampler_settings\s+\{"batch_size": 4\}', text)
 
 

@@ -13,7 +13,7 @@ from nas_optuna.cli import main
 from nas_optuna.report import figures
 from nas_optuna.report.build import make_report, write_report
 from nas_optuna.report.dashboard import attach_to_dashboard
-from nas_optuna.report.data import TrialRecord, load_runs, storage_from_url
+from nas_optuna.report.data import StudyRun, TrialRecord, load_runs, storage_from_url
 from nas_optuna.report.diagram import cell_svg
 from nas_optuna.report.html import render_html
 from nas_optuna.report.metrics import SamplerSummary, compare_samplers, top_k_curves
@@ -302,3 +302,17 @@ def test_budgets_read_as_text():
     assert format_budget({"n_trials": 20000, "device_seconds": None}) == "n_trials 20,000"
     assert format_budget({"n_trials": 8, "device_seconds": 3600.5}) == "n_trials 8, device_seconds 3600.5"
     assert format_budget(None) == format_budget({}) == "none"
+
+
+def test_decisions_without_blocks_get_cards_of_six():
+    from nas_optuna.report.card_figures import decision_groups, figure_block_choices
+
+    edges = [f"edge_{i}_{j}" for i in range(1, 4) for j in range(i)]  # NAS-Bench-201's 6 edges
+    assert decision_groups(edges) == {"edge": edges}
+    assert list(decision_groups([f"x_{i}" for i in range(8)])) == ["x", "x_2"]
+    blocks = decision_groups(["normal_b1_in_a", "normal_b1_op_a", "normal_b0_combine"])
+    assert blocks == {"normal_b1": ["normal_b1_op_a", "normal_b1_in_a"], "normal_b0": ["normal_b0_combine"]}
+    trials = [TrialRecord(i, 0.5, f"g{i}", 1.0, {e: "none" for e in edges}, {}) for i in range(4)]
+    run = StudyRun("n-ppo-s0", "ppo", 0, None, {}, trials)
+    fig = figure_block_choices([run], "edge", edges, n_windows=2)
+    assert fig.layout.title.text == "edge decisions: choices per 2 trials" and len(fig.data) == 6

@@ -49,7 +49,8 @@ def fit_card(fig: go.Figure, title: str) -> go.Figure:
 
 
 def decision_groups(params: list[str]) -> dict[str, list[str]]:
-    """Params by block ("normal_b0": [...]); names without a block go in groups of 6."""
+    """Params by block ("normal_b0": [...]); names without a block (NAS-Bench-201's edges) in
+    groups of 6 named by their first word ("edge", "edge_2", ...)."""
     groups: dict[str, list[str]] = {}
     loose = []
     for param in params:
@@ -59,7 +60,8 @@ def decision_groups(params: list[str]) -> dict[str, list[str]]:
         else:
             loose.append(param)
     for i in range(0, len(loose), 6):
-        groups[f"{loose[i]}.."] = loose[i : i + 6]
+        name = loose[i].split("_")[0] + (f"_{i // 6 + 1}" if i else "")
+        groups[name] = loose[i : i + 6]
     rank = {d: i for i, d in enumerate(DECISION_ORDER)}
     for block, members in groups.items():
         members.sort(key=lambda p: rank.get(p.removeprefix(block + "_"), len(rank)))
@@ -88,8 +90,9 @@ def figure_block_choices(runs: list[StudyRun], block: str, params: list[str], n_
             col=i % PER_ROW + 1,
         )
     role, _, number = block.rpartition("_b")
+    what = f"{role} cell, block {number}" if role and number.isdigit() else f"{block} decisions"
     fig.update_layout(
-        title=f"{role} cell, block {number}: choices per {width} trials",
+        title=f"{what}: choices per {width} trials",
         coloraxis={"colorscale": "Viridis", "cmin": 0, "cmax": 1, "colorbar": {"thickness": 10}},
     )
     fig.update_xaxes(showticklabels=False, type="category")
