@@ -1,8 +1,9 @@
 """The one module of nas_optuna that touches private Optuna APIs.
 
 Optuna's public API has no way to write a system attribute of a running trial from another
-thread (the heartbeat), to fail a trial that another process owns (dead-worker recovery) or
-to get the caching wrapper that `optuna.load_study(storage=url)` puts around an RDB storage.
+thread (the heartbeat), to fail a trial that another process owns (dead-worker recovery), to
+write a study attribute only if no one else has (the study's settings record), or to get the
+caching wrapper that `optuna.load_study(storage=url)` puts around an RDB storage.
 Keeping these here means an Optuna upgrade breaks one file.
 """
 
@@ -25,6 +26,12 @@ def cached_rdb_storage(storage: RDBStorage) -> BaseStorage:
 
 def storage_of(study: optuna.Study) -> BaseStorage:
     return study._storage
+
+
+def last_connection_error(study: optuna.Study) -> float | None:
+    """time.time() of the latest connection error of the study's storage (None: none so far,
+    or a storage that does not track them, e.g. a local journal file)."""
+    return getattr(storage_of(study), "last_error_time", None)
 
 
 def trial_id_of(trial: optuna.Trial | optuna.trial.FrozenTrial) -> int:
@@ -51,6 +58,70 @@ def set_trial_user_attr(study: optuna.Study, trial_id: int, key: str, value: Any
     storage_of(study).set_trial_user_attr(trial_id, key, value)
 
 
+# -- first writer wins: a study user attr written only if absent -------------------------------
+
+
+def set_study_user_attr_once(study: optuna.Study, key: str, value: Any) -> Any:
+    """Write ``key`` unless some process already did; the value the study holds afterwards.
+
+    Optuna's set_study_user_attr overwrites (last writer wins); checking first and writing
+    after leaves a window in which two processes both write. Closed per storage: RDB inserts
+    the row, and the (study_id, key) unique constraint refuses a second insert; a journal
+    checks and appends under a lock (a lock file next to a journal file, a Redis lock);
+    other storages (the gRPC proxy) check and write, which leaves that window open.
+    """
+    from optuna.storages._cached_storage import _CachedStorage
+
+    wrapper = storage_of(study)
+    inner = _innermost(wrapper)
+    study_id = study._study_id
+    retry = getattr(wrapper, "call_with_retry", lambda fn, *a: fn(*a))
+    if isinstance(inner, _CachedStorage) and isinstance(inner._backend, RDBStorage):
+        retry(_insert_rdb_study_attr, inner._backend, study_id, key, value)
+    elif isinstance(inner, JournalStorage):
+        retry(_append_journal_study_attr, inner, study_id, key, value)
+    elif key not in wrapper.get_study_user_attrs(study_id):
+        wrapper.set_study_user_attr(study_id, key, value)
+    return wrapper.get_study_user_attrs(study_id)[key]
+
+
+def _insert_rdb_study_attr(rdb: RDBStorage, study_id: int, key: str, value: Any) -> None:
+    from optuna.storages._rdb import models
+    from optuna.storages._rdb.storage import _create_scoped_session
+
+    # ignore_integrity_error: a concurrent insert of the same key loses, silently, as wanted.
+    with _create_scoped_session(rdb.scoped_session, True) as session:
+        query = session.query(models.StudyUserAttributeModel).filter_by(study_id=study_id, key=key)
+        if query.one_or_none() is None:
+            row = models.StudyUserAttributeModel(study_id=study_id, key=key, value_json=json.dumps(value))
+            session.add(row)
+
+
+def _append_journal_study_attr(storage: JournalStorage, study_id: int, key: str, value: Any) -> None:
+    with _journal_lock(storage, study_id):
+        if key not in storage.get_study_user_attrs(study_id):  # replays every write before ours
+            storage.set_study_user_attr(study_id, key, value)
+
+
+@contextmanager
+def _journal_lock(storage: JournalStorage, study_id: int):
+    from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock, JournalRedisBackend
+
+    backend = storage._backend
+    if isinstance(backend, JournalFileBackend):
+        lock = JournalFileSymlinkLock(f"{backend._file_path}.nas-settings")
+        lock.acquire()
+        try:
+            yield
+        finally:
+            lock.release()
+    elif isinstance(backend, JournalRedisBackend):
+        with backend._redis.lock(f"{backend._prefix}:nas-settings-lock:{study_id}", timeout=60):
+            yield
+    else:
+        yield
+
+
 # -- one storage write for a whole architecture ------------------------------------------------
 # Each suggest_* is one storage write (a journal line with fsync, or an RDB transaction); 50
 # decisions made trials cost 50 writes. The worker samples all decisions up front inside
@@ -59,7 +130,7 @@ def set_trial_user_attr(study: optuna.Study, trial_id: int, key: str, value: Any
 
 
 def _innermost(storage: BaseStorage) -> BaseStorage:
-    return getattr(storage, "inner", storage)  # nas_optuna.storage_url.RetryingStorage
+    return getattr(storage, "inner", storage)  # nas_optuna.storage_retry.RetryingStorage
 
 
 def _flush_journal(storage: JournalStorage, params: list, attrs: list) -> None:
@@ -169,3 +240,21 @@ def batched_writes(study: optuna.Study):
                 call_with_retry(flush, params, attrs)
             else:
                 flush(params, attrs)
+
+
+def unsynced_journal_file_backend(path: str):
+    """A journal file backend that appends without fsync: each line reaches the OS at once (other
+    processes read it, a killed process loses nothing), but a machine crash can lose the last
+    lines. For scratch runs of objectives that take microseconds (tables, synthetic rewards),
+    where one fsync per write (milliseconds on a VM disk) would be most of the run's time."""
+    from optuna.storages.journal import JournalFileBackend
+    from optuna.storages.journal._file import get_lock_file
+
+    class UnsyncedJournalFileBackend(JournalFileBackend):
+        def append_logs(self, logs: list[dict[str, Any]]) -> None:
+            with get_lock_file(self._lock):  # the same lock and format as Optuna's own append
+                text = "\n".join(json.dumps(log, separators=(",", ":")) for log in logs) + "\n"
+                with open(self._file_path, "ab") as f:
+                    f.write(text.encode("utf-8"))
+
+    return UnsyncedJournalFileBackend(path)

@@ -10,6 +10,7 @@ from optuna.trial import TrialState
 
 from nas_optuna import queue
 from nas_optuna.genotype import short_cell
+from nas_optuna.nb201 import cellstr_from_params
 from nas_optuna.space import genotype_from_params
 
 log = logging.getLogger("nas_optuna.worker")
@@ -19,6 +20,11 @@ def short_genotype(params, space) -> str:
     """A compact genotype, e.g. 'N sc5@0+sc3@1 ... | R ...'; '-' when params are incomplete."""
     if space is None:
         return "-"
+    if all(name.startswith("edge_") for name in space):  # NAS-Bench-201's cell: its table's cell string
+        try:
+            return cellstr_from_params(params)
+        except ValueError:
+            return "-"
     try:
         genotype = genotype_from_params(params, space)
     except ValueError:
@@ -41,10 +47,14 @@ class Progress:
         log.info("trial %d %s %s %.1fs [%s] %s", trial.number, state, shown, seconds, self.worker, genotype)
 
     def summary(self, reason: str, trials, n_trials: int) -> None:
+        """The worker's exit line; ``trials`` None when the study could not be read."""
+        mine = ", ".join(f"{n} {state.lower()}" for state, n in sorted(self.counts.items())) or "no trials"
+        if trials is None:
+            log.info("worker %s exits (%s): ran %s; study not readable", self.worker, reason, mine)
+            return
         results = queue.result_trials(trials)
         complete = [t for t in results if t.state == TrialState.COMPLETE]
         best = max(complete, key=lambda t: t.value, default=None)
-        mine = ", ".join(f"{n} {state.lower()}" for state, n in sorted(self.counts.items())) or "no trials"
         best_text = f"best {best.value:.4f} (trial {best.number})" if best else "no complete trial yet"
         log.info(
             "worker %s exits (%s): ran %s; study: %d/%d budget used, %d complete, %s",

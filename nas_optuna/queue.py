@@ -34,6 +34,7 @@ OVER_BUDGET = "nas:over_budget"  # system attr: asked after the budget was spent
 RETRIED = "nas:retried"  # system attr of a failed trial that was re-queued
 HEARTBEAT = "nas:heartbeat"  # system attr of a running trial: {"t": unix time, "worker": name}
 FAIL_REASON = "fail_reason"  # user attr of a failed trial
+LOST = "worker lost"  # how the fail_reason of a trial failed by recover_stale begins
 
 
 def is_retry(trial: FrozenTrial | optuna.Trial) -> bool:
@@ -71,9 +72,34 @@ def last_sign_of_life(trial: FrozenTrial) -> float:
     return start.timestamp() if start is not None else math.inf
 
 
-def stale_trials(trials: Iterable[FrozenTrial], grace_seconds: float, now: float | None = None) -> list:
+def silence(trial: FrozenTrial, now: float, trusted_since: float | None = None) -> float:
+    """Seconds the trial's worker has been silent, counted from ``trusted_since`` at the earliest.
+
+    ``trusted_since``: from when the judging worker's own storage connection can be trusted.
+    During an outage no worker can beat, so silence before the judge's link came back (plus
+    the time every worker needs to reconnect) is no sign of death.
+    """
+    since = last_sign_of_life(trial)
+    if trusted_since is not None:
+        since = max(since, trusted_since)
+    return now - since
+
+
+def stale_trials(
+    trials: Iterable[FrozenTrial],
+    grace_seconds: float,
+    now: float | None = None,
+    trusted_since: float | None = None,
+) -> list:
     now = time.time() if now is None else now
-    return [t for t in trials if t.state == TrialState.RUNNING and now - last_sign_of_life(t) > grace_seconds]
+    return [
+        t for t in trials if t.state == TrialState.RUNNING and silence(t, now, trusted_since) > grace_seconds
+    ]
+
+
+def was_recovered(trial: FrozenTrial) -> bool:
+    """A FAIL trial that a live worker failed because its own worker looked dead."""
+    return str(trial.user_attrs.get(FAIL_REASON, "")).startswith(LOST)
 
 
 def mark_over_budget(study: optuna.Study, trial: optuna.Trial) -> None:
@@ -108,16 +134,22 @@ def requeue(study: optuna.Study, trial: FrozenTrial, max_retries: int) -> bool:
     return True
 
 
-def recover_stale(study: optuna.Study, trials: Iterable[FrozenTrial], grace_seconds: float, max_retries: int):
+def recover_stale(
+    study: optuna.Study,
+    trials: Iterable[FrozenTrial],
+    grace_seconds: float,
+    max_retries: int,
+    trusted_since: float | None = None,
+):
     """Fail and re-queue RUNNING trials whose worker stopped beating; the numbers recovered.
 
     Several live workers may see the same stale trial; the storage lets exactly one of them
-    move it to FAIL, and only that one enqueues the retry.
+    move it to FAIL, and only that one enqueues the retry. ``trusted_since``: see ``silence``.
     """
     recovered = []
-    for trial in stale_trials(trials, grace_seconds):
+    for trial in stale_trials(trials, grace_seconds, trusted_since=trusted_since):
         silent = time.time() - last_sign_of_life(trial)
-        reason = f"worker lost: no heartbeat for {silent:.0f}s (grace {grace_seconds:g}s)"
+        reason = f"{LOST}: no heartbeat for {silent:.0f}s (grace {grace_seconds:g}s)"
         try:
             mark_for_retry(study, trial, reason, max_retries)
         except optuna.exceptions.UpdateFinishedTrialError:

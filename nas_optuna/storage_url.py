@@ -3,6 +3,7 @@
 Forms (see README, "Distributed search"):
   path/to/study.log (or any existing file)    journal file, the default on one machine
   journal:path/to/file                        journal file, explicit form (any file name)
+  journal-nofsync:path/to/file                journal file without fsync per write (scratch runs)
   redis://host:6379/0                         journal on Redis
   postgresql+psycopg2://user@host:5432/db     PostgreSQL (postgresql:// means psycopg 3)
   mysql+pymysql://user@host:3306/db           MySQL / MariaDB
@@ -10,16 +11,15 @@ Forms (see README, "Distributed search"):
   grpc://host:13000                           Optuna's gRPC storage proxy (many workers)
 
 Remote storages are wrapped so that every call retries with exponential backoff on connection
-errors: a database restart pauses the workers instead of killing them.
+errors (storage_retry.py): a database restart pauses the workers instead of killing them.
 """
 
 from __future__ import annotations
 
-import functools
+import json
 import logging
 import os
-import random
-import time
+import urllib.parse
 import warnings
 from importlib.util import find_spec
 from typing import Any
@@ -28,14 +28,23 @@ import optuna
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend, JournalRedisBackend
 
-from nas_optuna._optuna_internals import cached_rdb_storage
-from nas_optuna.storage_secrets import redact, scrub
+from nas_optuna._optuna_internals import cached_rdb_storage, unsynced_journal_file_backend
+from nas_optuna.storage_retry import (  # noqa: F401  (re-exported: the names callers know)
+    CONNECT_TIMEOUT_SECONDS,
+    RECONNECT_SECONDS,
+    BadStorage,
+    RetryingStorage,
+    StorageUnavailable,
+    retry_call,
+)
+from nas_optuna.storage_secrets import redact, scrub  # noqa: F401  (redact: re-exported)
 
 log = logging.getLogger("nas_optuna.worker")
 
 FORMS = (
     "path/to/study.log",
     "journal:path/to/file",
+    "journal-nofsync:path/to/file",
     "redis://host:6379/0",
     "postgresql://user@host:5432/db",
     "mysql+pymysql://user@host:3306/db",
@@ -45,87 +54,35 @@ FORMS = (
 DRIVERS = {"postgresql": ("psycopg2", "postgres"), "mysql": ("pymysql", "mysql"), "redis": ("redis", "redis")}
 
 
-class StorageUnavailable(RuntimeError):
-    """The storage could not be reached within the retry window."""
-
-
-@functools.cache
-def _transient_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [optuna.exceptions.StorageInternalError]
-    errors += [ConnectionError, TimeoutError]
-    try:
-        import sqlalchemy.exc
-
-        errors += [sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError]
-    except ImportError:
-        pass
-    try:
-        import redis.exceptions
-
-        errors += [redis.exceptions.ConnectionError, redis.exceptions.TimeoutError]
-    except ImportError:
-        pass
-    try:
-        import grpc
-
-        errors.append(grpc.RpcError)
-    except ImportError:
-        pass
-    return tuple(errors)
-
-
-def retry_call(fn, *args, retry_seconds: float, what: str = "storage", **kwargs):
-    """Call fn, retrying transient connection errors with exponential backoff and jitter."""
-    transient = _transient_errors()
-    deadline = time.monotonic() + retry_seconds
-    delay = 0.25
-    while True:
-        try:
-            return fn(*args, **kwargs)
-        except transient as err:
-            if time.monotonic() + delay > deadline:
-                first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-                raise StorageUnavailable(f"cannot reach {what}: {first_line}") from err
-            log.warning("%s unreachable (%s); retrying in %.1fs", what, type(err).__name__, delay)
-            time.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 8.0)
-
-
-class _RetryingBase(BaseStorage):
-    def __init__(self, inner: BaseStorage, retry_seconds: float, what: str) -> None:
-        self.inner = inner
-        self.retry_seconds = retry_seconds
-        self.what = what
-
-    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        return self.call_with_retry(getattr(self.inner, name), *args, **kwargs)
-
-    def call_with_retry(self, fn, *args: Any, **kwargs: Any) -> Any:
-        return retry_call(fn, *args, retry_seconds=self.retry_seconds, what=self.what, **kwargs)
-
-
-def _forward(name: str):
-    def method(self, *args, **kwargs):
-        return self._call(name, *args, **kwargs)
-
-    method.__name__ = name
-    return method
-
-
-# Every public BaseStorage method forwards through the retry loop.
-RetryingStorage = type(
-    "RetryingStorage",
-    (_RetryingBase,),
-    {
-        name: _forward(name)
-        for name in dir(BaseStorage)
-        if not name.startswith("_") and callable(getattr(BaseStorage, name))
-    },
-)
-
-
 def _is_journal_path(url: str) -> bool:
     return "://" not in url and (url.endswith((".log", ".jsonl")) or os.path.isfile(url))
+
+
+def _journal_file(path: str) -> JournalStorage:
+    """A journal on ``path``; ValueError if the file exists and is something else (never append)."""
+    if os.path.isfile(path) and os.path.getsize(path) > 0:
+        with open(path, "rb") as f:
+            first = f.readline(1 << 20)
+        try:
+            record = json.loads(first)
+        except ValueError:
+            record = None
+        if not isinstance(record, dict) or "op_code" not in record:
+            raise BadStorage(
+                f"storage {path!r} is an existing file that is not an Optuna journal; it is left "
+                "untouched: pass a new file name (or an existing journal)"
+            )
+    return JournalStorage(JournalFileBackend(path))
+
+
+def _check_redis_url(url: str) -> None:
+    """redis-py reads redis://host/notadb as db 0: refuse it instead of searching another db."""
+    parsed = urllib.parse.urlsplit(url)
+    db = parsed.path.strip("/")
+    if db and not db.isdigit():
+        raise BadStorage(
+            f"storage {redact(url)!r}: database {db!r} is not a number; use e.g. redis://host:6379/0"
+        )
 
 
 def _with_installed_driver(url: str) -> str:
@@ -142,7 +99,7 @@ def _rdb(url: str, pool_size: int) -> BaseStorage:
     # dead pooled connection fails, SQLAlchemy drops the pool, and the retry loop reconnects.
     engine_kwargs: dict[str, Any] = {}
     if scheme in ("postgresql", "mysql"):
-        engine_kwargs["connect_args"] = {"connect_timeout": 10}
+        engine_kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
         # A worker needs two connections (main thread, heartbeat thread); bound them so that
         # hundreds of workers stay under the server's max_connections.
         engine_kwargs.update(pool_size=pool_size, max_overflow=pool_size)
@@ -152,11 +109,14 @@ def _rdb(url: str, pool_size: int) -> BaseStorage:
 
 
 def _build(url: str, pool_size: int) -> BaseStorage:
+    if url.startswith("journal-nofsync:"):
+        return JournalStorage(unsynced_journal_file_backend(url.removeprefix("journal-nofsync:")))
     if url.startswith("journal:"):
-        return JournalStorage(JournalFileBackend(url.removeprefix("journal:")))
+        return _journal_file(url.removeprefix("journal:"))
     if _is_journal_path(url):
-        return JournalStorage(JournalFileBackend(url))
+        return _journal_file(url)
     if url.startswith("redis"):
+        _check_redis_url(url)
         with warnings.catch_warnings():  # "experimental" since Optuna 3.1; it is what Redis users have
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             return JournalStorage(JournalRedisBackend(url))
@@ -196,6 +156,8 @@ def open_storage(
         raise ValueError(scrub(f"{what}: {err}", url)) from None
     except StorageUnavailable as err:
         raise StorageUnavailable(scrub(str(err), url)) from None
+    except BadStorage as err:
+        raise BadStorage(scrub(str(err), url)) from None
     except ValueError as err:
         raise ValueError(scrub(str(err), url)) from None
     except Exception as err:  # sqlalchemy.exc.ArgumentError and friends: a malformed URL

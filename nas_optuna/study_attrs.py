@@ -1,8 +1,11 @@
 """The study's own record of how it is searched, and the checks a joining worker makes.
 
-The first worker writes "sampler", "sampler_settings", "seed", "budget" and "study_config"
-to the study's user attrs; every later worker compares its own settings and refuses to start
-when they differ, so one study is never searched by mixed samplers, spaces or budgets.
+The first worker writes its settings ("sampler", "sampler_settings", "seed", "budget",
+"study_config") as ONE user attr, "worker_settings", in one write that only the first writer
+makes (two first workers at once: one wins, whole); every worker then compares its own settings
+with that record and refuses to start when they differ, so one study is never searched by mixed
+samplers, spaces or budgets. The five keys are also copied to user attrs of their own, for the
+report and optuna-dashboard; the record is what workers are compared with.
 """
 
 from __future__ import annotations
@@ -15,7 +18,10 @@ import optuna
 from optuna.distributions import BaseDistribution
 from optuna.study import StudyDirection
 
+from nas_optuna._optuna_internals import set_study_user_attr_once
+
 KEYS = ("sampler", "sampler_settings", "seed", "budget", "study_config")
+RECORD = "worker_settings"
 
 
 def _plain(value: Any) -> Any:
@@ -34,12 +40,15 @@ def differences(recorded: Mapping[str, Any], expected: Mapping[str, Any]) -> lis
 
 
 def record_or_check(study: optuna.Study, expected: Mapping[str, Any]) -> None:
-    """Write the settings if the study has none; otherwise ValueError listing every difference."""
-    recorded = study.user_attrs
-    if "sampler" not in recorded:
-        for key in KEYS:
-            study.set_user_attr(key, _plain(expected[key]))
-        recorded = study.user_attrs  # two first workers at once: the later write wins, recheck
+    """Record the settings if the study has none; ValueError listing every difference from the
+    record otherwise (also when another first worker won the race to write it)."""
+    attrs = study.user_attrs
+    if RECORD in attrs:
+        recorded = attrs[RECORD]
+    elif "sampler" in attrs:  # a study started before the one-write record: its five keys
+        recorded = {key: attrs[key] for key in KEYS if key in attrs}
+    else:
+        recorded = set_study_user_attr_once(study, RECORD, _plain({k: expected[k] for k in KEYS}))
     diff = differences(recorded, expected)
     if diff:
         raise ValueError(
@@ -47,6 +56,9 @@ def record_or_check(study: optuna.Study, expected: Mapping[str, Any]) -> None:
             + "\n".join(diff)
             + "\nuse the same --sampler/--seed/--n-trials/--study-config, or a new study name"
         )
+    for key in KEYS:  # copies of the record (never a mix: each equals the record)
+        if key in recorded and key not in attrs:
+            study.set_user_attr(key, recorded[key])
 
 
 def check_direction(study: optuna.Study) -> None:

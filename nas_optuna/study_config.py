@@ -1,9 +1,10 @@
 """Study configurations: one TOML file per study (see studies/).
 
-Tables: ``[space]`` (preset, n_blocks), ``[objective]`` (name + that objective's settings),
-``[budget]`` (n_trials, device_seconds) and ``[sampler.NAME]`` (settings for one sampler, e.g.
-``[sampler.ppo]``). Every table and key is checked here so that a typo stops the worker before
-any trial runs, with the list of allowed keys.
+Tables: ``[space]`` (preset "nasnet"|"pnas"|"nb201", n_blocks), ``[objective]`` (name + that
+objective's settings), ``[budget]`` (n_trials, device_seconds) and ``[sampler.NAME]`` (settings
+for one sampler, e.g. ``[sampler.ppo]``). Every table, key, type and range is checked here (the
+sampler's settings when the worker builds it) so that a typo stops the worker before it writes
+to a study, with one line naming the setting.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from typing import Any
 
 from optuna.distributions import CategoricalDistribution
 
+from nas_optuna.nb201 import nb201_space
 from nas_optuna.space import nasnet_space, pnas_space
 
 TABLES = ("space", "objective", "budget", "sampler")
 SPACE_KEYS = ("preset", "n_blocks")
 BUDGET_KEYS = ("n_trials", "device_seconds")
 SAMPLER_NAMES = ("ppo", "random", "tpe")
-PRESETS = {"nasnet": nasnet_space, "pnas": pnas_space}
+PRESETS = {"nasnet": nasnet_space, "pnas": pnas_space, "nb201": nb201_space}
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,11 @@ def validate(data: dict[str, Any], source: str = "<dict>") -> StudyConfig:
     preset = data.get("space", {}).get("preset", "nasnet")
     if preset not in PRESETS:
         raise ValueError(f"{source} [space]: unknown preset {preset!r}; choose one of {list(PRESETS)}")
+    if preset == "nb201" and set(data["space"]) != {"preset"}:
+        raise ValueError(f'{source} [space]: preset = "nb201" is a fixed cell space; remove the other keys')
+    n_blocks = data.get("space", {}).get("n_blocks", 5)
+    if not isinstance(n_blocks, int) or isinstance(n_blocks, bool):
+        raise ValueError(f"{source} [space]: n_blocks = {n_blocks!r} must be an integer >= 1")
     budget = data.get("budget", {})
     _check_keys(f"{source} [budget]", budget, BUDGET_KEYS)
     for key in BUDGET_KEYS:
@@ -88,8 +95,19 @@ def validate(data: dict[str, Any], source: str = "<dict>") -> StudyConfig:
         if not isinstance(settings, dict):
             raise ValueError(f"{source}: [sampler.{name}] must be a table of that sampler's settings")
     config = StudyConfig(data, source)
-    config.build_space()  # bad n_blocks etc. fail now, with the space's own message
+    try:
+        config.build_space()  # bad n_blocks etc. fail now, with the space's own message
+        _check_objective(data["objective"])
+    except ValueError as err:
+        raise ValueError(f"{source}: {err}") from None
     return config
+
+
+def _check_objective(table: dict[str, Any]) -> None:
+    # Imported here: the objectives package pulls in torch.
+    from nas_optuna.objectives import check_objective_settings
+
+    check_objective_settings(table)
 
 
 def load_study_config(path: str | Path) -> StudyConfig:

@@ -13,9 +13,9 @@ import argparse
 import inspect
 import logging
 import os
-import re
 import socket
 import sys
+from dataclasses import dataclass
 
 import optuna
 
@@ -24,6 +24,7 @@ from nas_optuna.storage_secrets import add_storage_arguments, redact, resolve_st
 from nas_optuna.storage_url import StorageUnavailable, open_storage
 from nas_optuna.study_attrs import check_direction, check_space, record_or_check
 from nas_optuna.study_config import SAMPLER_NAMES, load_study_config
+from nas_optuna.worker_checks import build_objective, check_arguments, check_sampler_settings
 from nas_optuna.worker_loop import QueueSettings, Worker
 
 log = logging.getLogger("nas_optuna.worker")
@@ -78,23 +79,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-DEVICE = re.compile(r"^(cpu|cuda|cuda:\d+)$")
-
-
 def make_sampler(name: str, settings: dict, seed: int | None, space) -> optuna.samplers.BaseSampler:
     if name == "ppo":
         from nas_optuna.samplers.ppo_lstm import PPOLSTMSampler as cls  # lazily: torch-heavy
     else:
         cls = {"random": optuna.samplers.RandomSampler, "tpe": optuna.samplers.TPESampler}[name]
+    check_sampler_settings(name, cls, settings)
     kwargs = dict(settings)
     if "search_space" in inspect.signature(cls).parameters:
         kwargs.setdefault("search_space", space)
     try:
         return cls(seed=seed, **kwargs)
-    except TypeError as err:
-        raise ValueError(
-            f"[sampler.{name}] settings {sorted(settings)} rejected by {cls.__name__}: {err}"
-        ) from None
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"[sampler.{name}] settings rejected by {cls.__name__}: {err}") from None
 
 
 def _load_study(args, storage) -> optuna.Study:
@@ -112,14 +109,25 @@ def _load_study(args, storage) -> optuna.Study:
         ) from None
 
 
-def run_worker(args) -> int:
-    if not DEVICE.match(args.device):
-        raise ValueError(f"--device {args.device!r}: expected cpu, cuda or cuda:K")
+@dataclass(frozen=True)
+class Prepared:
+    """Everything a worker needs that can be checked before it touches the study."""
+
+    queue: QueueSettings
+    space: dict
+    sampler: optuna.samplers.BaseSampler
+    objective: object
+    record: dict  # the settings recorded in (or compared with) the study
+
+
+def prepare(args) -> Prepared:
+    """Check every input and build sampler and objective (reading the dataset); ValueError if bad."""
+    check_arguments(args)
     config = load_study_config(args.study_config)
-    n_trials = args.n_trials or config.budget.get("n_trials")
+    n_trials = args.n_trials if args.n_trials is not None else config.budget.get("n_trials")
     if n_trials is None:
         raise ValueError("no budget: pass --n-trials or set [budget] n_trials in the study config")
-    settings = QueueSettings(
+    queue_settings = QueueSettings(
         n_trials=n_trials,
         device_seconds=config.budget.get("device_seconds"),
         heartbeat_seconds=args.heartbeat_seconds,
@@ -128,31 +136,38 @@ def run_worker(args) -> int:
         max_consecutive_failures=args.max_failures,
     )
     space = config.build_space()
-    storage = open_storage(args.storage, retry_seconds=args.storage_retry_seconds)
-    study = _load_study(args, storage)
-    check_direction(study)
-    check_space(study, space)
     sampler_settings = config.sampler_settings(args.sampler)
-    expected = {
+    index = args.worker_index if args.worker_index is not None else os.getpid()
+    seed = None if args.seed is None else args.seed + index
+    sampler = make_sampler(args.sampler, sampler_settings, seed, space)
+    if args.threads is not None:
+        # Workers sharing a CPU must split its cores: oversubscribed torch threads spin. Torch
+        # reads OMP_NUM_THREADS when it loads, so a worker that never needs torch (a table or
+        # synthetic objective with random or TPE) does not pay seconds to import it here.
+        os.environ["OMP_NUM_THREADS"] = str(args.threads)
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(args.threads)
+    record = {
         "sampler": args.sampler,
         "sampler_settings": sampler_settings,
         "seed": args.seed,
-        "budget": {"n_trials": n_trials, "device_seconds": settings.device_seconds},
+        "budget": {"n_trials": n_trials, "device_seconds": queue_settings.device_seconds},
         "study_config": config.data,
     }
-    record_or_check(study, expected)
-    index = args.worker_index if args.worker_index is not None else os.getpid()
-    seed = None if args.seed is None else args.seed + index
-    study.sampler = make_sampler(args.sampler, sampler_settings, seed, space)
-    if args.threads is not None:
-        if args.threads < 1:
-            raise ValueError(f"--threads must be >= 1, got {args.threads}")
-        import torch
+    return Prepared(queue_settings, space, sampler, build_objective(config, args.device), record)
 
-        # Workers sharing a CPU must split its cores: oversubscribed torch threads spin.
-        torch.set_num_threads(args.threads)
-    objective = config.build_objective(device=args.device)
-    worker = Worker(study, objective, settings, f"{socket.gethostname()}:{os.getpid()}", space)
+
+def run_worker(args) -> int:
+    check_arguments(args)
+    storage = open_storage(args.storage, retry_seconds=args.storage_retry_seconds)  # no write yet
+    ready = prepare(args)
+    study = _load_study(args, storage)
+    check_direction(study)
+    check_space(study, ready.space)
+    record_or_check(study, ready.record)  # the first write to the study
+    study.sampler = ready.sampler
+    name = f"{socket.gethostname()}:{os.getpid()}"
+    worker = Worker(study, ready.objective, ready.queue, name, ready.space)
     worker.install_signal_handlers()
     return worker.run()
 
@@ -168,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.threads is None and len(plan) > 1:
             args.threads = max(1, (os.cpu_count() or 1) // len(plan))
         if len(plan) > 1:
+            if args.create_study:
+                prepare(args)  # the parent creates the study: check every input before that
             return run_children(args, plan)
         args.device = plan[0]
         return run_worker(args)

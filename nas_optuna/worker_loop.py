@@ -13,9 +13,10 @@ import optuna
 from optuna.trial import TrialState
 
 from nas_optuna import queue
-from nas_optuna._optuna_internals import batched_writes, trial_id_of
+from nas_optuna._optuna_internals import batched_writes, last_connection_error, trial_id_of
 from nas_optuna.heartbeat import Heartbeat
 from nas_optuna.progress import Progress
+from nas_optuna.storage_retry import RECONNECT_SECONDS, StorageUnavailable
 
 log = logging.getLogger("nas_optuna.worker")
 
@@ -84,15 +85,33 @@ class Worker:
         return s.device_seconds is not None and queue.device_seconds_used(trials) >= s.device_seconds
 
     def run(self) -> int:
+        """The exit code; StorageUnavailable when the storage stayed away past its retry window."""
         heartbeat = Heartbeat(self.study, self.settings.heartbeat_seconds, self.name)
+        storage_lost = False
         try:
             while not self._stop.is_set():
                 if not self._step(heartbeat):
                     break
+        except StorageUnavailable as err:
+            storage_lost = True
+            self.exit_code = 3
+            self.reason = str(err)
+            raise
         finally:
             heartbeat.close()
-            self.progress.summary(self.reason, self.study.get_trials(deepcopy=False), self.settings.n_trials)
+            trials = None
+            if not storage_lost:
+                try:
+                    trials = self.study.get_trials(deepcopy=False)
+                except StorageUnavailable as err:
+                    self.reason = f"{self.reason}; then {err}"
+            self.progress.summary(self.reason, trials, self.settings.n_trials)
         return self.exit_code
+
+    def _trusted_since(self) -> float | None:
+        """Silence before this is not held against a trial: see queue.silence."""
+        last_error = last_connection_error(self.study)
+        return None if last_error is None else last_error + RECONNECT_SECONDS
 
     def _step(self, heartbeat: Heartbeat) -> bool:
         """One ask/evaluate/tell round (or one wait); False when this worker should exit."""
@@ -102,7 +121,8 @@ class Worker:
         if self._near_end or time.monotonic() >= self._next_scan:
             self._next_scan = time.monotonic() + s.poll_seconds
             trials = self.study.get_trials(deepcopy=False)
-            if queue.recover_stale(self.study, trials, s.grace_seconds, s.max_retries):
+            trusted_since = self._trusted_since()
+            if queue.recover_stale(self.study, trials, s.grace_seconds, s.max_retries, trusted_since):
                 trials = self.study.get_trials(deepcopy=False)
             waiting = any(t.state == TrialState.WAITING for t in trials)
             if self._budget_spent(trials) and not waiting:
@@ -153,6 +173,8 @@ class Worker:
             heartbeat.track(None)
             log.warning("trial %d was taken over by another worker (heartbeat too late?)", trial.number)
             return
+        except StorageUnavailable:
+            raise  # not this trial's fault: the worker cannot go on without its storage
         except optuna.TrialPruned as err:  # the pruner's decision, not a failure
             state, reason = TrialState.PRUNED, f"pruned: {err}".strip()
         except Exception as err:  # a bad trial must not kill the worker
@@ -161,21 +183,31 @@ class Worker:
         self._finish(trial, state, value, reason, time.perf_counter() - start)
 
     def _finish(self, trial, state, value, reason, seconds) -> None:
+        """Tell the result. Storage calls retry through an outage (--storage-retry-seconds), so
+        a finished result waits for the storage to come back; it is never dropped as taken over."""
         try:
             if state == TrialState.COMPLETE:
                 self.study.tell(trial, float(value))
-                self.progress.failures_in_row = 0
             elif state == TrialState.PRUNED:  # Optuna keeps its last reported value
                 self.study.tell(trial, state=TrialState.PRUNED)
-                self.progress.failures_in_row = 0
             else:
                 if "fail_reason" not in trial.user_attrs:
                     trial.set_user_attr("fail_reason", reason)
                 self.study.tell(trial, state=TrialState.FAIL)
-                self.progress.failures_in_row += 1
-        except (optuna.exceptions.UpdateFinishedTrialError, RuntimeError) as err:
-            log.warning("trial %d could not be told (%s); another worker took it over", trial.number, err)
-            return
+        except StorageUnavailable as err:
+            shown = f"value {value!r}" if state == TrialState.COMPLETE else state.name
+            log.error("trial %d finished (%s) but could not be stored: %s", trial.number, shown, err)
+            raise
+        except (optuna.exceptions.UpdateFinishedTrialError, ValueError) as err:
+            # ValueError: Optuna's "Cannot tell a FAIL trial". Either another worker finished
+            # it, or our own write got through and only its reply was lost in an outage.
+            if not self._stored_as(trial, state, value):
+                log.warning("trial %d could not be told (%s); another worker took it over", trial.number, err)
+                return
+        if state == TrialState.FAIL:
+            self.progress.failures_in_row += 1
+        else:
+            self.progress.failures_in_row = 0
         self.progress.trial_done(trial, state.name, value, seconds, reason)
         limit = self.settings.max_consecutive_failures
         if self.progress.failures_in_row >= limit:
@@ -183,6 +215,14 @@ class Worker:
             self.request_stop(
                 f"{limit} trials failed in a row (last: {reason}); stopping, fix the cause and restart"
             )
+
+    def _stored_as(self, trial, state, value) -> bool:
+        frozen = self.study.get_trials(deepcopy=False)[trial.number]
+        if frozen.state != state:
+            return False
+        if state == TrialState.COMPLETE:
+            return frozen.value == float(value)
+        return state != TrialState.FAIL or not queue.was_recovered(frozen)
 
     def _requeue_own(self, trial: optuna.Trial, reason: str) -> None:
         """Stopping mid-trial: fail the trial and put it back in the queue, never leave it RUNNING."""

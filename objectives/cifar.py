@@ -22,6 +22,17 @@ from nas_optuna.genotype import Genotype, genotype_user_attrs
 from nas_optuna.space import suggest_genotype
 
 from .data import ImageData, load_data, subset_train
+from .settings import (
+    ANY_INT,
+    FLAG,
+    OPTIONAL_TEXT,
+    TEXT,
+    Rule,
+    check_settings,
+    number,
+    one_of,
+    positive_int,
+)
 from .train import TRAIN_DEFAULTS, TrainingFailed, TrainResult, train_model
 
 # Defaults = the "proxy" preset: a CPU trial in ~6 s on one loaded core (measured: NASNet-A N=1
@@ -59,15 +70,43 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 NETWORK_KEYS = ("n_cells", "filters", "concat", "aux_head", "drop_path_keep")
+RULES: dict[str, Rule] = {
+    "preset": one_of(*PRESETS),
+    "dataset": TEXT,  # a source name or a path; load_data checks which
+    "data_root": OPTIONAL_TEXT,
+    "download": FLAG,
+    "val_size": Rule(
+        (int, float),
+        lambda v: v >= 1 if isinstance(v, int) else 0 < v < 1,
+        "",
+        kind="a count >= 1 or a fraction in (0, 1)",
+        optional=True,
+    ),
+    "train_images": positive_int(extra=("all",), optional=True),
+    "n_cells": positive_int(),
+    "filters": positive_int(),
+    "concat": one_of("released", "strict"),
+    "aux_head": FLAG,
+    "drop_path_keep": number(lambda v: 0 < v <= 1, "in (0, 1]"),
+    "epochs": positive_int(),
+    "batch_size": positive_int(),
+    "lr": number(lambda v: v > 0, "> 0"),
+    "momentum": number(lambda v: 0 <= v < 1, "in [0, 1)"),
+    "nesterov": FLAG,
+    "weight_decay": number(lambda v: v >= 0, ">= 0"),
+    "grad_clip": number(lambda v: v >= 0, ">= 0 (0: no clipping)"),
+    "aux_weight": number(lambda v: v >= 0, ">= 0"),
+    "label_smoothing": number(lambda v: 0 <= v < 1, "in [0, 1)"),
+    "eval_batch_size": positive_int(),
+    "memory_format": one_of("auto", "channels_last", "contiguous"),
+    "seed": ANY_INT,
+}
+assert set(RULES) == set(CIFAR_DEFAULTS)
 
 
 def checked_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(settings) - set(CIFAR_DEFAULTS))
-    if unknown:
-        raise ValueError(f"unknown cifar objective settings {unknown}; allowed: {sorted(CIFAR_DEFAULTS)}")
+    check_settings("cifar objective", settings, RULES)
     preset = settings.get("preset", "proxy")
-    if preset not in PRESETS:
-        raise ValueError(f"unknown cifar objective preset {preset!r}; choose one of {list(PRESETS)}")
     merged = {**CIFAR_DEFAULTS, **PRESETS[preset], **settings}
     if merged["train_images"] == "all":  # TOML has no null
         merged["train_images"] = None

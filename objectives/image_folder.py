@@ -14,6 +14,7 @@ import io
 import os
 import warnings
 import zipfile
+import zlib
 from collections import defaultdict
 from pathlib import Path
 
@@ -43,7 +44,7 @@ def read_image_folder(path: Path, *, cache_dir=None):
     else:
         with zipfile.ZipFile(path) as opener:
             names = [n for n in opener.namelist() if n.lower().endswith(IMAGE_SUFFIXES)]
-            result = _decode(path, names, opener.read)
+            result = _decode(path, names, _zip_reader(path, opener))
     _save_cache(cache_file, result)
     return result
 
@@ -69,6 +70,18 @@ def cache_file_for(path: Path, cache_dir=None) -> Path:
 
 def _image_files(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
+
+
+def _zip_reader(path: Path, archive: zipfile.ZipFile):
+    """archive.read, with a damaged member (bad CRC, truncated data) as one ValueError line."""
+
+    def read(name: str) -> bytes:
+        try:
+            return archive.read(name)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
+            raise ValueError(f"{path}: member {name!r} is damaged ({err}); re-create the zip") from None
+
+    return read
 
 
 def file_fingerprint(entries: list[tuple[str, int, int]]) -> str:

@@ -17,6 +17,14 @@ from optuna.distributions import CategoricalDistribution
 from nas_optuna.genotype import genotype_user_attrs
 from nas_optuna.space import genotype_from_params
 
+from .settings import ANY_INT, check_settings, number
+
+RULES = {
+    "target_seed": ANY_INT,
+    "noise": number(lambda v: v >= 0, ">= 0"),
+    "sleep_seconds": number(lambda v: v >= 0, ">= 0"),
+}
+
 
 class SyntheticObjective:
     def __init__(
@@ -27,8 +35,11 @@ class SyntheticObjective:
         noise: float = 0.05,
         sleep_seconds: float = 0.0,
     ) -> None:
-        if noise < 0 or sleep_seconds < 0:
-            raise ValueError("synthetic objective: noise and sleep_seconds must be >= 0")
+        check_settings(
+            "synthetic objective",
+            {"target_seed": target_seed, "noise": noise, "sleep_seconds": sleep_seconds},
+            RULES,
+        )
         self.space = dict(space)
         rng = np.random.default_rng(target_seed)
         self.target = {

@@ -15,6 +15,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+from nas_optuna import queue
 from nas_optuna.storage_url import open_storage
 from tests.queue_helpers import (
     assert_exact_budget,
@@ -84,3 +85,45 @@ def test_workers_survive_a_database_restart(private_postgres, tmp_path):
     assert any("unreachable" in out and "retrying" in out for _, out in results)  # they did lose it
     study = optuna.load_study(study_name=name, storage=open_storage(url))
     assert_exact_budget(study, 30)
+
+
+def outage_counts(study: optuna.Study) -> dict[str, int]:
+    """What an outage cost: results kept, trials failed, trials re-run (retries)."""
+    trials = study.get_trials(deepcopy=False)
+    run = [t for t in trials if not t.system_attrs.get(queue.OVER_BUDGET)]
+    return {
+        "complete": sum(t.state == TrialState.COMPLETE for t in queue.result_trials(trials)),
+        "failed": sum(t.state == TrialState.FAIL for t in run),
+        "re-run": sum(queue.is_retry(t) for t in trials),
+    }
+
+
+@pytest.mark.slow
+def test_a_25s_outage_longer_than_grace_loses_no_result_and_reruns_no_live_trial(private_postgres, tmp_path):
+    """The audit's case: heartbeat 2 s, grace 10 s, the database gone for 25 s while three
+    workers run; every trial running at the stop finishes during it and is told afterwards."""
+    url, restart = private_postgres
+    name = unique_name()
+    config = write_synthetic_config(tmp_path, sleep_seconds=1.0)
+    study = optuna.create_study(study_name=name, storage=open_storage(url), direction="maximize")
+    queue_flags = ("--heartbeat-seconds", "2", "--grace-seconds", "10", "--storage-retry-seconds", "120")
+    procs = start_workers(3, worker_command(url, name, config, 24, *queue_flags))
+    deadline = time.monotonic() + 90
+    while len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))) < 4:
+        assert time.monotonic() < deadline, "workers made no progress"
+        time.sleep(0.2)
+    running = [t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))]
+    restart(down_seconds=25.0)
+    results = wait_all(procs, timeout=240)
+    study = optuna.load_study(study_name=name, storage=open_storage(url))
+    counts = outage_counts(study)
+    print(f"\n25 s outage, 3 workers, 24 trials, {len(running)} running at the stop: {counts}")
+    assert [code for code, _ in results] == [0, 0, 0], results
+    out = "".join(text for _, text in results)
+    assert "unreachable" in out and "retrying" in out  # they did lose it
+    assert "took it over" not in out and "worker lost" not in out
+    assert counts == {"complete": 24, "failed": 0, "re-run": 0}
+    assert_exact_budget(study, 24)
+    assert len(running) >= 2
+    assert all(study.trials[n].state == TrialState.COMPLETE for n in running)
+    assert out.count(" COMPLETE ") == 24  # each worker told every result it logged
