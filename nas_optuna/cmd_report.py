@@ -47,18 +47,18 @@ def run(args: argparse.Namespace) -> int:
         return 0
     report = make_report(storage, args.prefix, args.studies, n_windows=args.windows)
     paths = write_report(report, args.out, static=not args.no_static)
+    for note in report.notes:  # first: a held-back budget or a left-out study changes the reading
+        print(f"note: {note}")
     for s in report.summaries:
         print(f"{s.sampler}: {s.n_seeds} seed(s), completed {list(s.completed)}")
     for c in report.comparisons:
         p = "n/a" if c.p_value is None else f"{c.p_value:.4f}"
         print(f"Mann-Whitney U {c.sampler_a} vs {c.sampler_b} ({c.metric}): p = {p}, {c.note}")
-    for note in report.notes:
-        print(f"note: {note}")
     print(f"wrote {len(paths)} files; open {paths[0]}")
     if args.dashboard:
         from nas_optuna.report.dashboard import attach_to_dashboard
 
-        touched = attach_to_dashboard(report, storage)
+        touched = attach_to_dashboard(report, storage, n_windows=args.windows)
         hint = dashboard_command(args.storage)
         print(f"attached plots and notes to {len(touched)} studies; view with: {hint}")
     return 0

@@ -123,6 +123,32 @@ class Genotype:
         return _from_roles(cells, text)
 
 
+def short_op(op: str) -> str:
+    """sep_conv_5x5 -> sc5, avg_pool_3x3 -> ap3, identity -> i, conv_1x7_7x1 -> c1x7."""
+    words = op.split("_")
+    letters = "".join(w[0] for w in words if w[0].isalpha())
+    size = next((w for w in words if w[0].isdigit()), "")
+    a, _, b = size.partition("x")
+    return letters + (a if a == b else size)
+
+
+def short_cell(cell: Cell) -> str:
+    """One cell in a line a screen shows whole: 'sc5@0+sc3@1 ...' ('+' add, '&' concat)."""
+    return " ".join(
+        f"{short_op(b.op_a)}@{b.in_a}{'+' if b.combine == 'add' else '&'}{short_op(b.op_b)}@{b.in_b}"
+        for b in cell.blocks
+    )
+
+
+def genotype_user_attrs(genotype: Genotype) -> dict[str, str]:
+    """A trial's genotype attrs: the full string, and each cell short (one attr per cell), so
+    that optuna-dashboard's trial page shows the cells without scrolling a 400-character line."""
+    attrs = {"genotype": str(genotype)}
+    for role, cell in genotype.cells().items():
+        attrs["cell" if role == "cell" else f"{role}_cell"] = short_cell(cell)
+    return attrs
+
+
 _BLOCK_RE = re.compile(r"^(add|concat)\((\w+)@(\d+),\s*(\w+)@(\d+)\)$")
 
 

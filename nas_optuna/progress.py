@@ -9,19 +9,11 @@ from collections import Counter
 from optuna.trial import TrialState
 
 from nas_optuna import queue
+from nas_optuna.genotype import short_cell
 from nas_optuna.nb201 import cellstr_from_params
 from nas_optuna.space import genotype_from_params
 
 log = logging.getLogger("nas_optuna.worker")
-
-
-def short_op(op: str) -> str:
-    """sep_conv_5x5 -> sc5, avg_pool_3x3 -> ap3, identity -> i, conv_1x7_7x1 -> c1x7."""
-    words = op.split("_")
-    letters = "".join(w[0] for w in words if w[0].isalpha())
-    size = next((w for w in words if w[0].isdigit()), "")
-    a, _, b = size.partition("x")
-    return letters + (a if a == b else size)
 
 
 def short_genotype(params, space) -> str:
@@ -37,13 +29,7 @@ def short_genotype(params, space) -> str:
         genotype = genotype_from_params(params, space)
     except ValueError:
         return "-"
-    cells = []
-    for role, cell in genotype.cells().items():
-        blocks = " ".join(
-            f"{short_op(b.op_a)}@{b.in_a}{'+' if b.combine == 'add' else '&'}{short_op(b.op_b)}@{b.in_b}"
-            for b in cell.blocks
-        )
-        cells.append(f"{role[0].upper()} {blocks}")
+    cells = [f"{role[0].upper()} {short_cell(cell)}" for role, cell in genotype.cells().items()]
     return re.sub(r"\s+", " ", " | ".join(cells))
 
 

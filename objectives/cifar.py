@@ -18,7 +18,7 @@ import optuna
 import torch
 from optuna.distributions import CategoricalDistribution
 
-from nas_optuna.genotype import Genotype
+from nas_optuna.genotype import Genotype, genotype_user_attrs
 from nas_optuna.space import suggest_genotype
 
 from .data import ImageData, load_data, subset_train
@@ -176,7 +176,8 @@ class CifarObjective:
 
     def __call__(self, trial: optuna.Trial) -> float:
         genotype = suggest_genotype(trial, self.space)
-        trial.set_user_attr("genotype", str(genotype))
+        for key, value in genotype_user_attrs(genotype).items():
+            trial.set_user_attr(key, value)
         reason, start = None, time.perf_counter()
         try:
             result = self.train(genotype, trial)

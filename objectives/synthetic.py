@@ -14,6 +14,7 @@ import numpy as np
 import optuna
 from optuna.distributions import CategoricalDistribution
 
+from nas_optuna.genotype import genotype_user_attrs
 from nas_optuna.space import genotype_from_params
 
 from .settings import ANY_INT, check_settings, number
@@ -56,7 +57,8 @@ class SyntheticObjective:
         params = {name: trial.suggest_categorical(name, d.choices) for name, d in self.space.items()}
         if self.sleep_seconds:
             time.sleep(self.sleep_seconds)  # stands in for training time in queue tests
-        trial.set_user_attr("genotype", str(genotype_from_params(params, self.space)))
+        for key, value in genotype_user_attrs(genotype_from_params(params, self.space)).items():
+            trial.set_user_attr(key, value)
         rng = np.random.default_rng(trial.number)  # noise reproducible per trial number
         value = self.score(params) + self.noise * float(rng.standard_normal())
         trial.set_user_attr("train_seconds", time.perf_counter() - start)

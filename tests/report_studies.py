@@ -5,13 +5,15 @@ from __future__ import annotations
 import optuna
 from nas_optuna.objectives import SyntheticObjective
 
-from nas_optuna import PNASSampler, RegularizedEvolutionSampler, nasnet_space
+from nas_optuna import PNASSampler, PPOLSTMSampler, RegularizedEvolutionSampler, nasnet_space
 
 SAMPLERS = {
     "random": lambda seed: optuna.samplers.RandomSampler(seed=seed),
     "tpe": lambda seed: optuna.samplers.TPESampler(seed=seed, n_startup_trials=5),
     "evolution": lambda seed: RegularizedEvolutionSampler(population_size=5, sample_size=2, seed=seed),
     "pnas": lambda seed: PNASSampler(n_startup_trials=5, fit_steps=10, seed=seed),
+    # Small batches, so that a dozen trials make a few policy updates (diagnostics to plot).
+    "ppo": lambda seed: PPOLSTMSampler(search_space=nasnet_space(), seed=seed, batch_size=4),
 }
 
 
@@ -34,6 +36,7 @@ def make_paired_studies(
                 sampler=SAMPLERS.get(sampler, SAMPLERS["random"])(seed),
             )
             study.set_user_attr("sampler", sampler)
+            study.set_user_attr("sampler_settings", {"batch_size": 4} if sampler == "ppo" else {})
             study.set_user_attr("seed", seed)
             study.set_user_attr("budget", {"n_trials": n_trials})
             study.optimize(objective, n_trials=n_trials)

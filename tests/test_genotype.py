@@ -50,3 +50,15 @@ def test_parse_genotype_accepts_name_string_and_json():
         parse_genotype("normal: add(sep_conv_3x3@0 identity@1)")
     with pytest.raises(ValueError, match="cannot read genotype JSON"):
         parse_genotype('{"normal": 3}')
+
+
+def test_genotype_user_attrs_give_each_cell_in_one_short_line():
+    from nas_optuna.genotype import genotype_user_attrs
+
+    attrs = genotype_user_attrs(NASNET_A)
+    assert Genotype.from_string(attrs["genotype"]) == NASNET_A
+    assert attrs["normal_cell"] == "sc5@0+sc3@1 sc5@1+sc3@1 ap3@0+i@1 ap3@1+ap3@1 sc3@0+i@0"
+    assert attrs["reduction_cell"].split()[0] == "sc5@0+sc7@1"
+    assert max(len(v) for k, v in attrs.items() if k != "genotype") < 80
+    shared = Genotype(NASNET_A.normal, NASNET_A.normal)
+    assert set(genotype_user_attrs(shared)) == {"genotype", "cell"}

@@ -13,7 +13,7 @@ from nas_optuna.cli import main
 from nas_optuna.report import figures
 from nas_optuna.report.build import make_report, write_report
 from nas_optuna.report.dashboard import attach_to_dashboard
-from nas_optuna.report.data import TrialRecord, load_runs, storage_from_url
+from nas_optuna.report.data import StudyRun, TrialRecord, load_runs, storage_from_url
 from nas_optuna.report.diagram import cell_svg
 from nas_optuna.report.html import render_html
 from nas_optuna.report.metrics import SamplerSummary, compare_samplers, top_k_curves
@@ -104,6 +104,7 @@ def test_report_writes_html_json_and_summary(journal, tmp_path):
     for name in ("exp-random-s0", "exp-tpe-s1", "fig-top_k", "fig-best_vs_seconds", "Normal cell"):
         assert name in html
     assert "1 trials were still running" in html
+    assert "<td>n_trials 30</td>" in html and "'n_trials'" not in html  # not a Python repr
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["compared_at_n_trials"] == 30
     best_tpe = summary["best"]["tpe"]
@@ -179,8 +180,10 @@ def test_runs_of_one_sampler_with_other_settings_are_separate_arms(tmp_path):
         for k in storage.get_study_system_attrs(storage.get_study_id_from_name("b-ppo-s0"))
         if k.startswith("dashboard:plot_data:")
     }
-    assert f"nas-optuna-{own}" in attached
-    assert "nas-optuna-ppo_choices_normal-ppo-learning_rate-default" not in attached
+    # One card per block, of this study's arm only.
+    assert "nas-optuna-ppo_choices_normal_b0-ppo-learning_rate-0.0035" in attached
+    assert "nas-optuna-ppo_choices_normal_b0-ppo-learning_rate-default" not in attached
+    assert not any(name.startswith("nas-optuna-ppo_choices_normal-") for name in attached)
 
 
 def test_report_cli_lists_and_writes(journal, tmp_path, capsys):
@@ -262,3 +265,72 @@ def test_ppo_diagnostics_figure_plots_each_key_per_study():
     assert len(fig.data) == 2 * len(figures.DIAGNOSTIC_KEYS)
     assert list(entropy[0].x) == [0, 1, 2, 3]  # policy versions
     assert list(entropy[0].y) == pytest.approx([2.5, 2.4, 2.3, 2.2])
+    assert fig.layout.xaxis.dtick == 1 and fig.layout.xaxis.tickformat == "d"  # whole versions only
+
+
+def test_dashboard_cards_take_the_card_size_one_block_each(tmp_path):
+    from nas_optuna.report.dashboard import dashboard_figures
+
+    storage = storage_from_url(str(tmp_path / "cards.log"))
+    make_paired_studies(storage, "c", n_trials=12, seeds=1, samplers=("ppo", "random"))
+    report = make_report(storage, prefix="c-")
+    ppo = next(r for r in report.runs if r.sampler == "ppo")
+    cards = dashboard_figures(report, ppo)
+    blocks = {f"ppo_choices_{role}_b{b}" for role in ("normal", "reduction") for b in range(5)}
+    assert set(cards) == {"top_k", "best_vs_seconds", "reward_over_time", "ppo_policy", "ppo_reward"} | blocks
+    assert all(fig.layout.height is None and fig.layout.width is None for fig in cards.values())
+    block = cards["ppo_choices_reduction_b3"]
+    assert [a.text for a in block.layout.annotations] == ["op_a", "op_b", "combine", "in_a", "in_b"]
+    assert all(t.type == "heatmap" for t in block.data) and len(block.data) == 5
+    assert {t.name for t in cards["ppo_reward"].data} == {"c-ppo-s0"}
+    random_run = next(r for r in report.runs if r.sampler == "random")
+    assert set(dashboard_figures(report, random_run)) == {"top_k", "best_vs_seconds", "reward_over_time"}
+    assert report.figures["top_k"].data[0].name.endswith("(1 seed)")
+
+
+def test_report_leaves_out_rerank_and_foreign_studies_and_names_what_holds_the_budget(tmp_path, capsys):
+    path = str(tmp_path / "mixed.log")
+    storage = storage_from_url(path)
+    make_paired_studies(storage, "m", n_trials=12, seeds=1)
+    rerank = optuna.create_study(study_name="m-random-s0-rerank", storage=storage, direction="maximize")
+    rerank.set_user_attr("rerank_settings", {"epochs": 5})
+    for value in (0.5, 0.6):
+        rerank.tell(rerank.ask(nasnet_space()), value)
+    optuna.create_study(study_name="m-notes", storage=storage)  # a foreign name, no sampler attr
+    report = make_report(storage, prefix="m-")
+    assert [r.study_name for r in report.runs] == ["m-random-s0", "m-tpe-s0"]
+    assert report.n_common == 12 and "unknown" not in report.grouped
+    assert any(n.startswith("m-random-s0-rerank left out: a rerank study") for n in report.notes)
+    assert any(n.startswith("m-notes left out: neither named") for n in report.notes)
+    with pytest.raises(ValueError, match="'m-random-s0-rerank' is a rerank study"):
+        make_report(storage, names=["m-tpe-s0", "m-random-s0-rerank"])
+    args = ["report", "--storage", path, "--studies", "m-tpe-s0", "m-notes", "--out", str(tmp_path)]
+    assert main(args) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    make_paired_studies(storage, "m", n_trials=2, seeds=1, samplers=("late",))  # far behind the rest
+    report = make_report(storage, prefix="m-")
+    assert report.n_common == 2
+    held = "samplers are compared at only 2 trials per seed, held back by m-late-s0 (most studies have 12"
+    assert report.notes[0].startswith(held)
+
+
+def test_budgets_read_as_text():
+    from nas_optuna.report.metrics import format_budget
+
+    assert format_budget({"n_trials": 20000, "device_seconds": None}) == "n_trials 20,000"
+    assert format_budget({"n_trials": 8, "device_seconds": 3600.5}) == "n_trials 8, device_seconds 3600.5"
+    assert format_budget(None) == format_budget({}) == "none"
+
+
+def test_decisions_without_blocks_get_cards_of_six():
+    from nas_optuna.report.card_figures import decision_groups, figure_block_choices
+
+    edges = [f"edge_{i}_{j}" for i in range(1, 4) for j in range(i)]  # NAS-Bench-201's 6 edges
+    assert decision_groups(edges) == {"edge": edges}
+    assert list(decision_groups([f"x_{i}" for i in range(8)])) == ["x", "x_2"]
+    blocks = decision_groups(["normal_b1_in_a", "normal_b1_op_a", "normal_b0_combine"])
+    assert blocks == {"normal_b1": ["normal_b1_op_a", "normal_b1_in_a"], "normal_b0": ["normal_b0_combine"]}
+    trials = [TrialRecord(i, 0.5, f"g{i}", 1.0, {e: "none" for e in edges}, {}) for i in range(4)]
+    run = StudyRun("n-ppo-s0", "ppo", 0, None, {}, trials)
+    fig = figure_block_choices([run], "edge", edges, n_windows=2)
+    assert fig.layout.title.text == "edge decisions: choices per 2 trials" and len(fig.data) == 6

@@ -1,5 +1,9 @@
 """`nas-optuna rerank`: top-K selection, real retraining on bundled data, resume, refusals."""
 
+import re
+import shlex
+from pathlib import Path
+
 import optuna
 import pytest
 from optuna.trial import TrialState
@@ -85,6 +89,7 @@ def test_rerank_trains_top_two_into_a_study_of_its_own(search, capsys):
     first = trials[0]
     assert first.params == params_from_genotype(NASNET_A)
     assert first.user_attrs["genotype"] == str(NASNET_A)
+    assert first.user_attrs["normal_cell"].startswith("sc5@0+sc3@1 ")  # the short form, per cell
     assert first.user_attrs["source_study"] == "s" and first.user_attrs["source_trial"] == 3
     assert first.user_attrs["search_value"] == 0.9
     for key in ("n_params", "mult_adds", "train_seconds", "images_per_second", "device"):
@@ -165,3 +170,44 @@ def test_search_space_is_rebuilt_in_preset_order_whatever_order_the_storage_keep
         value=0.5,
     )
     assert list(search_space_of(trial)) == list(space)
+
+
+def test_readme_rerank_command_runs_as_written_after_the_demo(tmp_path, monkeypatch, capsys):
+    """README's rerank command on storage and studies as `nas-optuna demo` leaves them, trained
+    small (later flags win in argparse); then `report --prefix demo` compares the search arms only."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Take the winners further", 1)[1]
+    command = re.search(r"```bash\n(nas-optuna rerank .+?)\n```", section, re.S).group(1)
+    argv = shlex.split(command.replace("\\\n", " "))
+    storage_path = argv[argv.index("--storage") + 1]
+    studies = [argv[i + 1] for i, arg in enumerate(argv) if arg == "--study"]
+    demo = _demo_plan()  # what `nas-optuna demo` with its defaults writes
+    assert storage_path == str(demo.storage_path) and set(studies) <= set(demo.study_names())
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / storage_path).parent.mkdir(parents=True)
+    storage = open_storage(storage_path)
+    for seed, name in enumerate(studies):
+        study = optuna.create_study(study_name=name, storage=storage, direction="maximize")
+        study.set_user_attr("sampler", name.rsplit("-", 2)[1])
+        add_search_trials(study, 3, seed=seed)
+    assert main([*argv[1:], "--top-k", "2", *TINY]) == 0
+    rerank = optuna.load_study(study_name=f"{studies[0]}-rerank", storage=open_storage(storage_path))
+    assert len(rerank.get_trials(states=(TrialState.COMPLETE,))) == 2
+    capsys.readouterr()
+    prefix = studies[0].split("-")[0]
+    assert main(["report", "--storage", storage_path, "--prefix", prefix, "--no-static", "--out", "r"]) == 0
+    out = capsys.readouterr().out
+    assert "unknown" not in out and f"{studies[0]}-rerank left out: a rerank study" in out
+    assert "completed [3]" in out
+
+
+def _demo_plan():
+    import argparse
+
+    from nas_optuna import cmd_demo
+    from nas_optuna.demo import DemoPlan
+
+    parser = argparse.ArgumentParser()
+    cmd_demo.add_parser(parser.add_subparsers())
+    args = parser.parse_args(["demo"])
+    return DemoPlan(Path(args.out), args.name, tuple(args.samplers), args.seeds, 1, Path("unused.toml"))

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from optuna.storages import BaseStorage
 
 from nas_optuna.report import figures
+from nas_optuna.report.arms import held_back_note
 from nas_optuna.report.data import StudyRun, TrialRecord, load_runs, runs_by_sampler
 from nas_optuna.report.metrics import (
     Comparison,
@@ -34,13 +35,15 @@ class Report:
     comparisons: list[Comparison]
     best: dict[str, tuple[StudyRun, TrialRecord]]  # per sampler: its best unique architecture
     figures: dict[str, go.Figure] = field(default_factory=dict)
+    diagnostics: dict[str, list[dict]] = field(default_factory=dict)  # PPO updates per study
     notes: list[str] = field(default_factory=list)
 
 
 def make_report(
     storage: BaseStorage, prefix: str | None = None, names: list[str] | None = None, n_windows: int = 10
 ) -> Report:
-    runs = load_runs(storage, prefix, names)
+    left_out: list[str] = []
+    runs = load_runs(storage, prefix, names, left_out)
     grouped = runs_by_sampler(runs)
     n_common = common_budget(runs)
     summaries = summarize(grouped, n_common)
@@ -52,6 +55,8 @@ def make_report(
         comparisons=compare_samplers(summaries),
         best=_best_per_sampler(grouped),
     )
+    held_back = held_back_note({r.study_name: len(r.trials) for r in runs}, n_common)
+    report.notes += ([held_back] if held_back else []) + left_out
     running = sum(r.n_running for r in runs)
     if running:
         report.notes.append(f"{running} trials were still running and are not counted.")
@@ -98,6 +103,7 @@ def _add_ppo_section(report: Report, storage: BaseStorage, n_windows: int) -> No
             continue
         if rows:
             diagnostics[run.study_name] = list(rows)
+    report.diagnostics = diagnostics
     if diagnostics:
         report.figures["ppo_diagnostics"] = figures.figure_ppo_diagnostics(diagnostics)
     else:

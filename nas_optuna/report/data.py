@@ -17,6 +17,7 @@ from optuna.storages import BaseStorage
 from optuna.trial import TrialState
 
 from nas_optuna.genotype import Genotype
+from nas_optuna.report.arms import not_an_arm, sampler_from_name
 from nas_optuna.space import genotype_from_params, nasnet_space, pnas_space
 
 
@@ -99,16 +100,34 @@ def list_study_names(storage: BaseStorage, prefix: str | None = None) -> list[st
 
 
 def load_runs(
-    storage: BaseStorage, prefix: str | None = None, names: list[str] | None = None
+    storage: BaseStorage,
+    prefix: str | None = None,
+    names: list[str] | None = None,
+    left_out: list[str] | None = None,
 ) -> list[StudyRun]:
-    """Runs for the studies named, or for all studies whose name starts with `prefix`."""
+    """Runs for the studies named, or for all search arms whose name starts with `prefix`.
+
+    A study that is no search arm (a rerank study, a foreign name) is refused when named, and
+    left out of a prefix with a line in `left_out` saying why."""
     available = list_study_names(storage)
     selected = names if names else [n for n in available if prefix is None or n.startswith(prefix)]
     missing = sorted(set(selected) - set(available))
     if missing or not selected:
         wanted = f"studies {missing}" if missing else f"study whose name starts with {prefix!r}"
         raise ValueError(f"this storage has no {wanted}; studies there: {available or 'none'}")
-    runs = [load_run(optuna.load_study(study_name=n, storage=storage)) for n in selected]
+    runs = []
+    for name in selected:
+        study = optuna.load_study(study_name=name, storage=storage)
+        reason = not_an_arm(name, study.user_attrs)
+        if reason is None:
+            runs.append(load_run(study))
+        elif names:
+            raise ValueError(f"study {name!r} is {reason}; name search studies only in --studies")
+        elif left_out is not None:
+            left_out.append(f"{name} left out: {reason}.")
+    if not runs:
+        where = f" starts with {prefix!r}" if prefix else " is in this storage"
+        raise ValueError(f"no search study (NAME-<sampler>-s<seed>){where}; studies there: {available}")
     label_arms(runs)
     return runs
 
@@ -131,7 +150,7 @@ def load_run(study: optuna.Study) -> StudyRun:
     attrs = dict(study.user_attrs)
     run = StudyRun(
         study_name=study.study_name,
-        sampler=str(attrs.get("sampler", _sampler_from_name(study.study_name))),
+        sampler=str(attrs.get("sampler", sampler_from_name(study.study_name) or "unknown")),
         seed=attrs.get("seed"),
         budget=attrs.get("budget"),
         user_attrs=attrs,
@@ -176,12 +195,6 @@ def _genotype_key(params: dict[str, Any], user_attrs: dict[str, Any]) -> str:
         return str(genotype_of_trial(params, user_attrs))
     except (ValueError, KeyError, IndexError):
         return repr(sorted(params.items()))
-
-
-def _sampler_from_name(study_name: str) -> str:
-    """NAME-<sampler>-s<seed> is the worker's naming; fall back to it without user attrs."""
-    parts = study_name.rsplit("-", 2)
-    return parts[-2] if len(parts) == 3 and parts[-1].startswith("s") else "unknown"
 
 
 def runs_by_sampler(runs: list[StudyRun]) -> dict[str, list[StudyRun]]:

@@ -10,7 +10,7 @@ from html import escape
 
 from nas_optuna.genotype import Cell, Genotype
 
-COL_WIDTH = 300  # one column = op boxes then their combine node
+COL_WIDTH = 230  # one column = op boxes then their combine node (narrow: diagrams scale to the page)
 ROW_HEIGHT = 44
 OP_BOX = (120, 26)
 STATE_BOX = (84, 30)

@@ -22,6 +22,10 @@ def sampler_colours(samplers: list[str]) -> dict[str, str]:
     return {s: palette[i % len(palette)] for i, s in enumerate(sorted(samplers))}
 
 
+def seeds_text(n: int) -> str:
+    return "1 seed" if n == 1 else f"{n} seeds"
+
+
 def _rgba(hex_colour: str, alpha: float) -> str:
     r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r},{g},{b},{alpha})"
@@ -75,7 +79,7 @@ def figure_top_k(grouped: dict[str, list[StudyRun]], ks: tuple[int, ...] = TOP_K
                     x=x,
                     y=mean,
                     mode="lines",
-                    name=f"{sampler} top-{k} ({len(per_seed)} seeds)",
+                    name=f"{sampler} top-{k} ({seeds_text(len(per_seed))})",
                     legendgroup=group,
                     line={"color": colours[sampler], "dash": K_DASHES.get(k, "dashdot")},
                 )
@@ -150,17 +154,19 @@ def figure_reward_over_time(grouped: dict[str, list[StudyRun]], n_windows: int =
 DIAGNOSTIC_KEYS = ("entropy", "approx_kl", "clip_fraction", "baseline", "mean_reward")
 
 
-def figure_ppo_diagnostics(diagnostics: dict[str, list[dict]]) -> go.Figure:
+def figure_ppo_diagnostics(
+    diagnostics: dict[str, list[dict]], keys: tuple[str, ...] = DIAGNOSTIC_KEYS
+) -> go.Figure:
     """PPO update statistics per policy update (version), one line per PPO study.
 
     The x axis is the policy version: a row's n_trials counts the trials of that update only.
     """
-    fig = make_subplots(rows=len(DIAGNOSTIC_KEYS), cols=1, shared_xaxes=True, subplot_titles=DIAGNOSTIC_KEYS)
+    fig = make_subplots(rows=len(keys), cols=1, shared_xaxes=True, subplot_titles=keys)
     colours = sampler_colours(list(diagnostics))
     for study_name, rows in diagnostics.items():
         x = [row.get("policy_version") for row in rows]
         batch = [row.get("n_trials") for row in rows]
-        for r, key in enumerate(DIAGNOSTIC_KEYS, start=1):
+        for r, key in enumerate(keys, start=1):
             fig.add_trace(
                 go.Scatter(
                     x=x,
@@ -176,8 +182,12 @@ def figure_ppo_diagnostics(diagnostics: dict[str, list[dict]]) -> go.Figure:
                 row=r,
                 col=1,
             )
-    fig.update_xaxes(title_text="policy update (version)", row=len(DIAGNOSTIC_KEYS), col=1)
-    fig.update_layout(title="PPO policy diagnostics per update", height=220 * len(DIAGNOSTIC_KEYS))
+    versions = [row.get("policy_version") or 0 for rows in diagnostics.values() for row in rows]
+    # Versions are whole numbers: ticks every `step` updates, never at 0.5.
+    step = max(1, math.ceil((max(versions, default=0) + 1) / 8))
+    fig.update_xaxes(tick0=0, dtick=step, tickformat="d")
+    fig.update_xaxes(title_text="policy update (version)", row=len(keys), col=1)
+    fig.update_layout(title="PPO policy diagnostics per update", height=220 * len(keys))
     return fig
 
 

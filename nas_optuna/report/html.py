@@ -7,7 +7,7 @@ from html import escape
 from nas_optuna.genotype import Genotype
 from nas_optuna.report.build import Report
 from nas_optuna.report.diagram import genotype_svgs
-from nas_optuna.report.metrics import format_mean_sd
+from nas_optuna.report.metrics import format_budget, format_mean_sd
 
 STYLE = """
 body { font-family: sans-serif; margin: 2em; max-width: 1400px; }
@@ -16,7 +16,7 @@ th, td { border: 1px solid #bbb; padding: 4px 10px; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 code { font-size: 0.85em; word-break: break-all; }
 .note { color: #7a4b00; }
-.diagram { overflow-x: auto; }
+.diagram svg { max-width: 100%; height: auto; }  /* scaled to the page, concat node included */
 """
 
 FIGURE_TITLES = {
@@ -34,7 +34,7 @@ FIGURE_TITLES = {
 def summary_table(report: Report) -> str:
     rows = []
     for s in report.summaries:
-        budgets = {str(r.budget) for r in report.grouped[s.sampler]}
+        budgets = {format_budget(r.budget) for r in report.grouped[s.sampler]}
         cells = [
             escape(s.sampler),
             str(s.n_seeds),

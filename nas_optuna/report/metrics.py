@@ -98,6 +98,17 @@ def mean_and_spread(values: tuple[float, ...]) -> tuple[float, float]:
     return float(np.mean(finite)), float(np.std(finite, ddof=1)) if len(finite) > 1 else 0.0
 
 
+def format_budget(budget: object) -> str:
+    """A study's budget attr as people write it: "n_trials 30, device_seconds 3600" (unset ones
+    left out), "none" when the study records none."""
+    if budget is None:
+        return "none"
+    if isinstance(budget, dict):
+        shown = {k: f"{v:,}" if isinstance(v, int) else str(v) for k, v in budget.items() if v is not None}
+        return ", ".join(f"{k} {v}" for k, v in shown.items()) or "none"
+    return str(budget)
+
+
 def format_mean_sd(values: tuple[float, ...]) -> str:
     mean, sd = mean_and_spread(values)
     return "n/a" if math.isnan(mean) else f"{mean:.4f} ± {sd:.4f}"
