@@ -19,26 +19,30 @@ import numpy as np
 import optuna
 from nas_optuna.objectives import SyntheticObjective
 from nas_optuna.samplers.ppo_lstm import _storage
-from nas_optuna.samplers.ppo_lstm.learner import Learner, LearnerSettings, Sample
+from nas_optuna.samplers.ppo_lstm.learner import Learner, Sample
+from nas_optuna.samplers.ppo_lstm.sampler import learner_settings
 from optuna.distributions import distribution_to_json
 
-from nas_optuna import nasnet_space
+from nas_optuna import PPOLSTMSampler, nasnet_space
 
-BATCH = 20
 CHECKPOINT_EVERY = 25  # PPOLSTMSampler's default
 
 
 class PPOHistory:
-    """`n` trials of a PPO run and its checkpoints (version -> bytes) every 25 versions."""
+    """`n` trials of a PPO run with the sampler's default settings, and its checkpoints
+    (version -> bytes) every 25 versions."""
 
     def __init__(self, n: int, objective: SyntheticObjective, seed: int = 0) -> None:
         self.space = nasnet_space()
-        learner = Learner(LearnerSettings(n_choices=tuple(len(d.choices) for d in self.space.values())))
+        n_choices = tuple(len(d.choices) for d in self.space.values())
+        defaults = PPOLSTMSampler(search_space=self.space)._settings  # what a default worker uses
+        learner = Learner(learner_settings(n_choices, defaults))
+        self.stride = learner.settings.stride
         rng = np.random.RandomState(seed)
         self.trials: list[optuna.trial.FrozenTrial] = []
         self.checkpoints: dict[int, bytes] = {}
-        for start in range(0, n, BATCH):
-            actions, log_probs = learner.policy.sample_many(rng, BATCH)
+        for start in range(0, n, self.stride):
+            actions, log_probs = learner.policy.sample_many(rng, self.stride)
             samples = []
             for i, (a, lp) in enumerate(zip(actions, log_probs, strict=True)):
                 params = {name: d.choices[c] for (name, d), c in zip(self.space.items(), a, strict=True)}
@@ -63,7 +67,7 @@ class PPOHistory:
             _copy_into_postgres(study, self.trials[:n])
         else:
             study.add_trials(self.trials[:n])
-        versions = [v for v in self.checkpoints if v * BATCH <= n]
+        versions = [v for v in self.checkpoints if v * self.stride <= n]
         if versions:
             version = max(versions)
             slot = (version // CHECKPOINT_EVERY) % 2
