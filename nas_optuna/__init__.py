@@ -14,6 +14,7 @@ from nas_optuna.genotype import (
     Genotype,
     parse_genotype,
 )
+from nas_optuna.nb201 import nb201_space
 from nas_optuna.space import (
     PNAS_OPS,
     genotype_from_params,
@@ -59,6 +60,7 @@ __all__ = [
     "count_parameters",
     "genotype_from_params",
     "nasnet_space",
+    "nb201_space",
     "params_from_genotype",
     "parse_genotype",
     "pnas_space",

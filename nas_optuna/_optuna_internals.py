@@ -169,3 +169,21 @@ def batched_writes(study: optuna.Study):
                 call_with_retry(flush, params, attrs)
             else:
                 flush(params, attrs)
+
+
+def unsynced_journal_file_backend(path: str):
+    """A journal file backend that appends without fsync: each line reaches the OS at once (other
+    processes read it, a killed process loses nothing), but a machine crash can lose the last
+    lines. For scratch runs of objectives that take microseconds (tables, synthetic rewards),
+    where one fsync per write (milliseconds on a VM disk) would be most of the run's time."""
+    from optuna.storages.journal import JournalFileBackend
+    from optuna.storages.journal._file import get_lock_file
+
+    class UnsyncedJournalFileBackend(JournalFileBackend):
+        def append_logs(self, logs: list[dict[str, Any]]) -> None:
+            with get_lock_file(self._lock):  # the same lock and format as Optuna's own append
+                text = "\n".join(json.dumps(log, separators=(",", ":")) for log in logs) + "\n"
+                with open(self._file_path, "ab") as f:
+                    f.write(text.encode("utf-8"))
+
+    return UnsyncedJournalFileBackend(path)

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     )
     print(f"storage: {plan.storage_path}; study config: {config}")
     failures = run_workers(plan, args.jobs)
-    storage = storage_from_url(str(plan.storage_path))
+    storage = storage_from_url(plan.storage_url)
     report = make_report(storage, names=plan.study_names())
     paths = write_report(report, plan.out_dir / "report")
     try:

@@ -36,6 +36,12 @@ class DemoPlan:
     def storage_path(self) -> Path:
         return self.out_dir / "runs.log"
 
+    @property
+    def storage_url(self) -> str:
+        # The demo's journal is scratch output: no fsync per write, which on a VM disk costs
+        # milliseconds, most of a table trial's time (BENCHMARKS.md, "NAS-Bench-201 demo").
+        return f"journal-nofsync:{self.storage_path}"
+
     def study_names(self) -> list[str]:
         return [f"{self.name}-{s}-s{seed}" for seed in range(self.seeds) for s in self.samplers]
 
@@ -43,7 +49,7 @@ class DemoPlan:
         sampler, seed = study_name.rsplit("-", 2)[1:]
         return [
             sys.executable, "-P", "-m", "nas_optuna.worker",  # -P: see spawn.child_argv
-            "--storage", str(self.storage_path),
+            "--storage", self.storage_url,
             "--study-name", study_name,
             "--study-config", str(self.study_config),
             "--sampler", sampler,
@@ -56,7 +62,7 @@ class DemoPlan:
 
     def create_studies(self) -> None:
         """The worker loads its study; the demo creates them (maximize) first."""
-        storage = storage_from_url(str(self.storage_path))
+        storage = storage_from_url(self.storage_url)
         for name in self.study_names():
             optuna.create_study(study_name=name, storage=storage, direction="maximize")
 
@@ -90,7 +96,7 @@ def run_workers(plan: DemoPlan, jobs: int, progress: Callable[[str], None] = pri
     plan.out_dir.mkdir(parents=True, exist_ok=True)
     (plan.out_dir / "logs").mkdir(exist_ok=True)
     plan.create_studies()
-    storage = storage_from_url(str(plan.storage_path))  # one object: a poll reads only new log lines
+    storage = storage_from_url(plan.storage_url)  # one object: a poll reads only new log lines
     pending = list(plan.study_names())
     running: dict[str, subprocess.Popen] = {}
     failures = 0

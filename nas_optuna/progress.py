@@ -9,6 +9,7 @@ from collections import Counter
 from optuna.trial import TrialState
 
 from nas_optuna import queue
+from nas_optuna.nb201 import cellstr_from_params
 from nas_optuna.space import genotype_from_params
 
 log = logging.getLogger("nas_optuna.worker")
@@ -27,6 +28,11 @@ def short_genotype(params, space) -> str:
     """A compact genotype, e.g. 'N sc5@0+sc3@1 ... | R ...'; '-' when params are incomplete."""
     if space is None:
         return "-"
+    if all(name.startswith("edge_") for name in space):  # NAS-Bench-201's cell: its table's cell string
+        try:
+            return cellstr_from_params(params)
+        except ValueError:
+            return "-"
     try:
         genotype = genotype_from_params(params, space)
     except ValueError:

@@ -3,6 +3,7 @@
 Forms (see README, "Distributed search"):
   path/to/study.log (or any existing file)    journal file, the default on one machine
   journal:path/to/file                        journal file, explicit form (any file name)
+  journal-nofsync:path/to/file                journal file without fsync per write (scratch runs)
   redis://host:6379/0                         journal on Redis
   postgresql+psycopg2://user@host:5432/db     PostgreSQL (postgresql:// means psycopg 3)
   mysql+pymysql://user@host:3306/db           MySQL / MariaDB
@@ -29,13 +30,14 @@ import optuna
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend, JournalRedisBackend
 
-from nas_optuna._optuna_internals import cached_rdb_storage
+from nas_optuna._optuna_internals import cached_rdb_storage, unsynced_journal_file_backend
 
 log = logging.getLogger("nas_optuna.worker")
 
 FORMS = (
     "path/to/study.log",
     "journal:path/to/file",
+    "journal-nofsync:path/to/file",
     "redis://host:6379/0",
     "postgresql://user@host:5432/db",
     "mysql+pymysql://user@host:3306/db",
@@ -157,6 +159,8 @@ def _rdb(url: str, pool_size: int) -> BaseStorage:
 
 
 def _build(url: str, pool_size: int) -> BaseStorage:
+    if url.startswith("journal-nofsync:"):
+        return JournalStorage(unsynced_journal_file_backend(url.removeprefix("journal-nofsync:")))
     if url.startswith("journal:"):
         return JournalStorage(JournalFileBackend(url.removeprefix("journal:")))
     if _is_journal_path(url):

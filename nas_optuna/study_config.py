@@ -1,9 +1,9 @@
 """Study configurations: one TOML file per study (see studies/).
 
-Tables: ``[space]`` (preset, n_blocks), ``[objective]`` (name + that objective's settings),
-``[budget]`` (n_trials, device_seconds) and ``[sampler.NAME]`` (settings for one sampler, e.g.
-``[sampler.ppo]``). Every table and key is checked here so that a typo stops the worker before
-any trial runs, with the list of allowed keys.
+Tables: ``[space]`` (preset "nasnet"|"pnas"|"nb201", n_blocks), ``[objective]`` (name + that
+objective's settings), ``[budget]`` (n_trials, device_seconds) and ``[sampler.NAME]``
+(settings for one sampler, e.g. ``[sampler.ppo]``). Every table and key is checked here so
+that a typo stops the worker before any trial runs, with the list of allowed keys.
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ from typing import Any
 
 from optuna.distributions import CategoricalDistribution
 
+from nas_optuna.nb201 import nb201_space
 from nas_optuna.space import nasnet_space, pnas_space
 
 TABLES = ("space", "objective", "budget", "sampler")
 SPACE_KEYS = ("preset", "n_blocks")
 BUDGET_KEYS = ("n_trials", "device_seconds")
 SAMPLER_NAMES = ("ppo", "random", "tpe")
-PRESETS = {"nasnet": nasnet_space, "pnas": pnas_space}
+PRESETS = {"nasnet": nasnet_space, "pnas": pnas_space, "nb201": nb201_space}
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,8 @@ def validate(data: dict[str, Any], source: str = "<dict>") -> StudyConfig:
     preset = data.get("space", {}).get("preset", "nasnet")
     if preset not in PRESETS:
         raise ValueError(f"{source} [space]: unknown preset {preset!r}; choose one of {list(PRESETS)}")
+    if preset == "nb201" and set(data["space"]) != {"preset"}:
+        raise ValueError(f'{source} [space]: preset = "nb201" is a fixed cell space; remove the other keys')
     budget = data.get("budget", {})
     _check_keys(f"{source} [budget]", budget, BUDGET_KEYS)
     for key in BUDGET_KEYS:

@@ -147,10 +147,12 @@ def run_worker(args) -> int:
     if args.threads is not None:
         if args.threads < 1:
             raise ValueError(f"--threads must be >= 1, got {args.threads}")
-        import torch
-
-        # Workers sharing a CPU must split its cores: oversubscribed torch threads spin.
-        torch.set_num_threads(args.threads)
+        # Workers sharing a CPU must split its cores: oversubscribed torch threads spin. Torch
+        # reads OMP_NUM_THREADS when it loads, so a worker that never needs torch (a table or
+        # synthetic objective with random or TPE) does not pay seconds to import it here.
+        os.environ["OMP_NUM_THREADS"] = str(args.threads)
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(args.threads)
     objective = config.build_objective(device=args.device)
     worker = Worker(study, objective, settings, f"{socket.gethostname()}:{os.getpid()}", space)
     worker.install_signal_handlers()

@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import optuna
@@ -27,7 +28,7 @@ def test_plan_pairs_samplers_per_seed_and_follows_the_worker_contract(tmp_path):
     command = plan.worker_command("d-random-s1")
     flags = dict(zip(command[4::2], command[5::2], strict=True))
     assert flags == {
-        "--storage": str(tmp_path / "demo" / "runs.log"),
+        "--storage": f"journal-nofsync:{tmp_path / 'demo' / 'runs.log'}",
         "--study-name": "d-random-s1",
         "--study-config": str(plan.study_config),
         "--sampler": "random",
@@ -81,3 +82,20 @@ def test_demo_worker_commands_sample_the_same_trials_twice(tmp_path):
     first, second = sampled("a"), sampled("b")
     assert first == second
     assert first["d-ppo-s0"] != first["d-random-s0"]
+
+
+def test_demo_journal_skips_fsync_and_reads_back_as_a_plain_journal_file(tmp_path, monkeypatch):
+    from nas_optuna.storage_url import open_storage
+
+    synced = []
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd))
+    path = tmp_path / "runs.log"
+    study = optuna.create_study(
+        study_name="x", storage=open_storage(f"journal-nofsync:{path}"), direction="maximize"
+    )
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+    assert synced == []
+    again = optuna.load_study(study_name="x", storage=open_storage(str(path)))
+    assert [t.params for t in again.trials] == [t.params for t in study.trials]
+    again.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)  # the plain form syncs
+    assert synced

@@ -113,7 +113,9 @@ def choice_figure_name(role: str, run: StudyRun, several_arms: bool) -> str:
 
 def _roles(runs: list[StudyRun]) -> list[str]:
     names = {p for r in runs for t in r.trials for p in t.params}
-    return [role for role in ("normal", "reduction", "cell") if any(n.startswith(f"{role}_b") for n in names)]
+    # "edge": NAS-Bench-201's edges (edge_1_0 ...).
+    prefixes = {"normal": "normal_b", "reduction": "reduction_b", "cell": "cell_b", "edge": "edge_"}
+    return [role for role, prefix in prefixes.items() if any(n.startswith(prefix) for n in names)]
 
 
 def write_report(report: Report, out_dir: str | Path, static: bool = True) -> list[Path]:

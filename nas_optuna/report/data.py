@@ -153,7 +153,8 @@ def _record(trial: optuna.trial.FrozenTrial) -> TrialRecord:
     return TrialRecord(
         number=trial.number,
         value=float(trial.value),
-        genotype=str(attrs.get("genotype") or _genotype_key(trial.params, attrs)),
+        # NAS-Bench-201 trials carry their table's cell string instead of a NASNet genotype.
+        genotype=str(attrs.get("genotype") or attrs.get("cellstr") or _genotype_key(trial.params, attrs)),
         train_seconds=float(attrs.get("train_seconds", 0.0)),
         params=dict(trial.params),
         user_attrs=dict(attrs),

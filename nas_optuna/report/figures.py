@@ -229,8 +229,9 @@ def figure_choice_heatmaps(runs: list[StudyRun], role: str, n_windows: int = 10)
             col=i % cols + 1,
         )
     names = ", ".join(r.study_name for r in runs)
+    what = "NAS-Bench-201 edges" if role == "edge" else f"{role} cell"
     fig.update_layout(
-        title=f"{role} cell: frequency of each choice per window of {width} trials ({names})",
+        title=f"{what}: frequency of each choice per window of {width} trials ({names})",
         coloraxis={"colorscale": "Viridis", "cmin": 0, "cmax": 1},
         height=max(400, 260 * n_rows),
     )

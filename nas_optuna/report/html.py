@@ -27,6 +27,7 @@ FIGURE_TITLES = {
     "ppo_choices_normal": "PPO choices over time: Normal cell",
     "ppo_choices_reduction": "PPO choices over time: Reduction cell",
     "ppo_choices_cell": "PPO choices over time: shared cell",
+    "ppo_choices_edge": "PPO choices over time: NAS-Bench-201 cell edges",
 }
 
 
@@ -73,18 +74,25 @@ def best_cells(report: Report) -> str:
         for key, label in (("n_params", "parameters"), ("mult_adds", "multiply-adds")):
             if key in trial.user_attrs:
                 facts.append(f"{label} {int(trial.user_attrs[key]):,}")
-        try:
-            diagrams = "".join(
-                f'<div class="diagram">{svg}</div>'
-                for svg in genotype_svgs(Genotype.from_string(trial.genotype)).values()
-            )
-        except ValueError as err:
-            diagrams = f'<p class="note">cannot draw this genotype: {escape(str(err))}</p>'
+        if "test_accuracy" in trial.user_attrs:  # tables like NAS-Bench-201: shown, never searched on
+            facts.append(f"test accuracy {float(trial.user_attrs['test_accuracy']):.2f} (not the reward)")
+        if "genotype" not in trial.user_attrs and "cellstr" in trial.user_attrs:
+            diagrams = '<p class="note">no cell diagram: a NAS-Bench-201 cell, not a NASNet genotype</p>'
+        else:
+            diagrams = _diagrams(trial.genotype)
         sections.append(
             f"<h3>Best of {escape(sampler)}</h3><p>{'; '.join(facts)}</p>"
             f"<p><code>{escape(trial.genotype)}</code></p>{diagrams}"
         )
     return "".join(sections) or "<p>No completed trials yet.</p>"
+
+
+def _diagrams(genotype: str) -> str:
+    try:
+        svgs = genotype_svgs(Genotype.from_string(genotype)).values()
+        return "".join(f'<div class="diagram">{svg}</div>' for svg in svgs)
+    except ValueError as err:
+        return f'<p class="note">cannot draw this genotype: {escape(str(err))}</p>'
 
 
 def render_html(report: Report) -> str:
