@@ -25,18 +25,17 @@ from optuna.distributions import distribution_to_json
 
 from nas_optuna import PPOLSTMSampler, nasnet_space
 
-CHECKPOINT_EVERY = 25  # PPOLSTMSampler's default
-
 
 class PPOHistory:
     """`n` trials of a PPO run with the sampler's default settings, and its checkpoints
-    (version -> bytes) every 25 versions."""
+    (version -> bytes) at the default interval."""
 
     def __init__(self, n: int, objective: SyntheticObjective, seed: int = 0) -> None:
         self.space = nasnet_space()
         n_choices = tuple(len(d.choices) for d in self.space.values())
-        defaults = PPOLSTMSampler(search_space=self.space)._settings  # what a default worker uses
-        learner = Learner(learner_settings(n_choices, defaults))
+        default = PPOLSTMSampler(search_space=self.space)  # what a default worker uses
+        learner = Learner(learner_settings(n_choices, default._settings))
+        self.checkpoint_every = default._checkpoint_every
         self.stride = learner.settings.stride
         rng = np.random.RandomState(seed)
         self.trials: list[optuna.trial.FrozenTrial] = []
@@ -58,7 +57,7 @@ class PPOHistory:
                 )
                 samples.append(Sample(start + i, value, a, lp, learner.version))
             learner.apply_batch(samples)
-            if learner.version % CHECKPOINT_EVERY == 0:
+            if learner.version % self.checkpoint_every == 0:
                 self.checkpoints[learner.version] = learner.state_bytes()
 
     def fill(self, study: optuna.Study, n: int, url: str | None = None) -> None:
@@ -70,7 +69,7 @@ class PPOHistory:
         versions = [v for v in self.checkpoints if v * self.stride <= n]
         if versions:
             version = max(versions)
-            slot = (version // CHECKPOINT_EVERY) % 2
+            slot = (version // self.checkpoint_every) % 2
             _storage.write_checkpoint(study, version, self.checkpoints[version], slot)
 
 

@@ -28,6 +28,7 @@ PAPER = dict(
     elite_size=0,
     elite_weight=0.0,
     deduplicate=False,
+    checkpoint_every=25,  # versions: every 500 trials
 )
 
 DEFAULT = dict(
@@ -40,6 +41,7 @@ DEFAULT = dict(
     elite_size=10,
     elite_weight=0.1,
     deduplicate=True,
+    checkpoint_every=50,  # versions: every 250 trials (a joining worker replays at most 50 updates)
 )
 
 PRESETS = {"default": DEFAULT, "nasnet-paper": PAPER}

@@ -28,13 +28,16 @@ from .space import Space, categorical_part, frozen_space
 class PPOLSTMSampler(BaseSampler):
     """Samples categorical parameters with an LSTM policy trained by PPO on the trials' values.
 
-    Defaults are the paper's controller (one-layer LSTM, 100 units, weights uniform in
-    [-0.1, 0.1], entropy weight 1e-5, EMA baseline 0.95, 20 architectures per update) except
-    the learning rate: 0.001, measured to learn within hundreds of trials, where the paper's
-    0.00035 (for 20,000 children) stays at random search's level (README: "Learning rate").
-    Batch k is the trials numbered [20k, 20k + 20); it is learned from once all of them
-    are finished, the same way in every process, so many workers share one policy. Numeric
-    parameters and those outside the policy's space go to ``independent_sampler``.
+    ``preset="default"`` is tuned for budgets of hundreds to thousands of trials: an update every
+    5 trials on the last 20, rank advantages, the 10 best architectures replayed, a learning
+    rate of 0.1 / number of decisions, and no architecture evaluated twice (README: "Results").
+    ``preset="nasnet-paper"`` (``PPOLSTMSampler.paper()``) is the published controller
+    (one-layer LSTM of 100 units, learning rate 0.00035, entropy weight 1e-5, EMA baseline
+    0.95, 20 architectures per update). Arguments passed explicitly override the preset.
+    Batch k is the trials numbered [k * update_every, (k + 1) * update_every); it is learned
+    from once all of them are finished, the same way in every process, so many workers share
+    one policy. Numeric parameters and those outside the policy's space go to
+    ``independent_sampler``.
     """
 
     def __init__(
@@ -58,7 +61,7 @@ class PPOLSTMSampler(BaseSampler):
         elite_size: int | None = None,
         elite_weight: float | None = None,
         deduplicate: bool | None = None,
-        checkpoint_every: int = 25,
+        checkpoint_every: int | None = None,
         init_seed: int = LearnerSettings.init_seed,
         init_policy: str | os.PathLike | optuna.Study | None = None,
         artifact_store: Any = None,
@@ -70,7 +73,7 @@ class PPOLSTMSampler(BaseSampler):
         _check_positive(
             hidden_size=c["hidden_size"], embedding_size=c["embedding_size"], init_range=c["init_range"],
             batch_size=c["batch_size"], epochs=c["epochs"],
-            max_grad_norm=c["max_grad_norm"], checkpoint_every=checkpoint_every,
+            max_grad_norm=c["max_grad_norm"], checkpoint_every=c["checkpoint_every"],
         )  # fmt: skip
         if not 0 <= c["baseline_decay"] < 1:
             raise ValueError(f"baseline_decay must be in [0, 1), got {c['baseline_decay']}")
@@ -110,7 +113,7 @@ class PPOLSTMSampler(BaseSampler):
             ),
         )  # fmt: skip
         self._deduplicate = bool(c["deduplicate"])
-        self._checkpoint_every = checkpoint_every
+        self._checkpoint_every = c["checkpoint_every"]
         self._artifact_store = artifact_store
         self._rng = np.random.RandomState(seed)
         self._independent = independent_sampler or RandomSampler(seed=seed)
