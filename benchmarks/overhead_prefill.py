@@ -19,26 +19,29 @@ import numpy as np
 import optuna
 from nas_optuna.objectives import SyntheticObjective
 from nas_optuna.samplers.ppo_lstm import _storage
-from nas_optuna.samplers.ppo_lstm.learner import Learner, LearnerSettings, Sample
+from nas_optuna.samplers.ppo_lstm.learner import Learner, Sample
+from nas_optuna.samplers.ppo_lstm.sampler import learner_settings
 from optuna.distributions import distribution_to_json
 
-from nas_optuna import nasnet_space
-
-BATCH = 20
-CHECKPOINT_EVERY = 25  # PPOLSTMSampler's default
+from nas_optuna import PPOLSTMSampler, nasnet_space
 
 
 class PPOHistory:
-    """`n` trials of a PPO run and its checkpoints (version -> bytes) every 25 versions."""
+    """`n` trials of a PPO run with the sampler's default settings, and its checkpoints
+    (version -> bytes) at the default interval."""
 
     def __init__(self, n: int, objective: SyntheticObjective, seed: int = 0) -> None:
         self.space = nasnet_space()
-        learner = Learner(LearnerSettings(n_choices=tuple(len(d.choices) for d in self.space.values())))
+        n_choices = tuple(len(d.choices) for d in self.space.values())
+        default = PPOLSTMSampler(search_space=self.space)  # what a default worker uses
+        learner = Learner(learner_settings(n_choices, default._settings))
+        self.checkpoint_every = default._checkpoint_every
+        self.stride = learner.settings.stride
         rng = np.random.RandomState(seed)
         self.trials: list[optuna.trial.FrozenTrial] = []
         self.checkpoints: dict[int, bytes] = {}
-        for start in range(0, n, BATCH):
-            actions, log_probs = learner.policy.sample_many(rng, BATCH)
+        for start in range(0, n, self.stride):
+            actions, log_probs = learner.policy.sample_many(rng, self.stride)
             samples = []
             for i, (a, lp) in enumerate(zip(actions, log_probs, strict=True)):
                 params = {name: d.choices[c] for (name, d), c in zip(self.space.items(), a, strict=True)}
@@ -54,7 +57,7 @@ class PPOHistory:
                 )
                 samples.append(Sample(start + i, value, a, lp, learner.version))
             learner.apply_batch(samples)
-            if learner.version % CHECKPOINT_EVERY == 0:
+            if learner.version % self.checkpoint_every == 0:
                 self.checkpoints[learner.version] = learner.state_bytes()
 
     def fill(self, study: optuna.Study, n: int, url: str | None = None) -> None:
@@ -63,10 +66,10 @@ class PPOHistory:
             _copy_into_postgres(study, self.trials[:n])
         else:
             study.add_trials(self.trials[:n])
-        versions = [v for v in self.checkpoints if v * BATCH <= n]
+        versions = [v for v in self.checkpoints if v * self.stride <= n]
         if versions:
             version = max(versions)
-            slot = (version // CHECKPOINT_EVERY) % 2
+            slot = (version // self.checkpoint_every) % 2
             _storage.write_checkpoint(study, version, self.checkpoints[version], slot)
 
 

@@ -10,7 +10,7 @@ TPE's cost grows with N, so it gets only `--tpe-asks` rounds. `--samplers` picks
 RegularizedEvolutionSampler and PNASSampler (defaults) among them; they read the PPO trials as
 any other trials. Reported per ask + tell: the calling thread's CPU time (time.thread_time; not
 inflated by other jobs, but blind to time spent waiting for a database server) and wall time.
-PPO's mean includes one update every 20 trials.
+PPO's mean includes its updates (one every 5 trials with the default settings).
 
     python benchmarks/sampler_overhead.py --storages inmemory journal postgres \
         --sizes 100 1000 10000 20000 --asks 100 --tpe-asks 5
@@ -27,7 +27,8 @@ import numpy as np
 import optuna
 import torch
 from nas_optuna.objectives import SyntheticObjective
-from nas_optuna.samplers.ppo_lstm.learner import Learner, LearnerSettings, Sample
+from nas_optuna.samplers.ppo_lstm.learner import Learner, Sample
+from nas_optuna.samplers.ppo_lstm.sampler import learner_settings
 from overhead_prefill import PPOHistory, unique_name
 
 from nas_optuna import PNASSampler, PPOLSTMSampler, RegularizedEvolutionSampler, nasnet_space
@@ -67,25 +68,35 @@ def ask_tell(study: optuna.Study, objective: SyntheticObjective, space: dict) ->
     return (time.thread_time() - cpu) * 1e3, (time.perf_counter() - wall) * 1e3
 
 
+def default_learner() -> Learner:
+    """A learner with the settings a default PPOLSTMSampler uses on the NASNet space."""
+    space = nasnet_space()
+    n_choices = tuple(len(d.choices) for d in space.values())
+    return Learner(learner_settings(n_choices, PPOLSTMSampler(search_space=space)._settings))
+
+
 def time_update(repeats: int = 20) -> float:
-    """Median CPU ms of one update: 20 architectures x 50 decisions, 4 epochs, one thread."""
-    learner = Learner(LearnerSettings(n_choices=tuple(len(d.choices) for d in nasnet_space().values())))
-    actions, log_probs = learner.policy.sample_many(np.random.RandomState(0), 20)
-    batch = [
-        Sample(i, float(i % 3), a, lp, 0) for i, (a, lp) in enumerate(zip(actions, log_probs, strict=True))
-    ]
+    """Median CPU ms of one update with the default settings, its window and elites full."""
+    learner = default_learner()
+    stride = learner.settings.stride
+    rng = np.random.RandomState(0)
     times = []
-    for _ in range(repeats):
-        learner.version = 0
+    for k in range(repeats + 10):
+        actions, log_probs = learner.policy.sample_many(rng, stride)
+        batch = [
+            Sample(k * stride + i, float(rng.rand()), a, lp, learner.version)
+            for i, (a, lp) in enumerate(zip(actions, log_probs, strict=True))
+        ]
         start = time.thread_time()
         learner.apply_batch(batch)
-        times.append(time.thread_time() - start)
+        if k >= 10:  # the window and the elites are full by then
+            times.append(time.thread_time() - start)
     return float(np.median(times)) * 1e3
 
 
 def time_rollouts(count: int) -> float:
     """Median CPU ms per rollout when `count` are drawn together."""
-    policy = Learner(LearnerSettings(n_choices=tuple(len(d.choices) for d in nasnet_space().values()))).policy
+    policy = default_learner().policy
     rng = np.random.RandomState(0)
     times = []
     for _ in range(max(3, 200 // count)):
@@ -110,7 +121,12 @@ def main() -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     space = nasnet_space()
     objective = SyntheticObjective(space, target_seed=0, noise=0.0)
-    print(f"one PPO update (20 x 50 decisions, 4 epochs, 1 thread): {time_update():.1f} ms CPU (median)")
+    settings = default_learner().settings
+    print(
+        f"one PPO update (every {settings.stride} trials: window {settings.batch_size} + "
+        f"{settings.elite_size} elites x 50 decisions, {settings.ppo.epochs} epochs, 1 thread): "
+        f"{time_update():.1f} ms CPU (median)"
+    )
     alone, together = time_rollouts(1), time_rollouts(20)
     print(f"rollout: {alone:.2f} ms alone, {together:.2f} ms each when 20 are drawn together")
     print(f"torch threads outside updates: {torch.get_num_threads()}")

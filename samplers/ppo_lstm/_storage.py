@@ -30,6 +30,11 @@ def get_trial_by_number(study: optuna.Study, number: int) -> FrozenTrial:
     return storage.get_trial(storage.get_trial_id_from_study_id_trial_number(study._study_id, number))
 
 
+def fixed_params(trial: FrozenTrial) -> dict[str, Any]:
+    """Params set before sampling (enqueue_trial), which Optuna keeps in a system attr."""
+    return trial.system_attrs.get("fixed_params") or {}
+
+
 def write_trial_record(study: optuna.Study, trial: FrozenTrial, record: dict[str, Any]) -> None:
     study._storage.set_trial_system_attr(trial._trial_id, RECORD_KEY, record)
 

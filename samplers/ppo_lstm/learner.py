@@ -1,8 +1,9 @@
 """The learning state of one policy lineage: weights, optimizer, reward baseline, version.
 
-Version k is the policy after k updates; update k learns from batch k, the trials numbered
-[k * batch_size, (k + 1) * batch_size). Given the same batches, every process that applies them
-reaches the same bits, so workers agree without talking to each other.
+Version k is the policy after k updates; update k takes in batch k, the trials numbered
+[k * update_every, (k + 1) * update_every), and trains on the last `batch_size` scored trials
+(a sliding window when update_every < batch_size). Given the same batches, every process that
+applies them reaches the same bits, so workers agree without talking to each other.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+from .memory import Entry, Memory
 from .policy import LSTMPolicy
 from .ppo import PPOSettings, make_optimizer, ppo_update
+
+ADVANTAGES = ("ema", "rank", "zscore")
 
 
 @dataclass(frozen=True)
@@ -25,8 +29,8 @@ class Sample:
 
     number: int
     reward: float | None  # None: no usable reward (failed, or pruned before any report)
-    actions: Sequence[int] | None = None  # None: params did not come from a rollout
-    log_probs: Sequence[float] | None = None
+    actions: Sequence[int] | None = None  # the params as action indices; None: one is missing
+    log_probs: Sequence[float] | None = None  # None: params did not come from a rollout
     policy_version: int | None = None
 
 
@@ -42,12 +46,30 @@ class LearnerSettings:
     max_staleness: int = 10
     init_policy_sha: str = ""  # warm start weights, so workers can tell
     ppo: PPOSettings = PPOSettings()
+    update_every: int | None = None  # None: batch_size (disjoint batches, as the paper)
+    advantage: str = "ema"
+    elite_size: int = 0
+
+    @property
+    def stride(self) -> int:
+        return self.update_every or self.batch_size
 
     def fingerprint(self) -> str:
         return hashlib.sha256(self.as_json().encode()).hexdigest()[:16]
 
     def as_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        # Settings added later are left out at the values that mean "as before", so studies
+        # started before they existed keep their fingerprint.
+        data = asdict(self)
+        for key, legacy in _LEGACY.items():
+            if data[key] == legacy:
+                del data[key]
+        if data["ppo"]["elite_weight"] == 0.0:
+            del data["ppo"]["elite_weight"]
+        return json.dumps(data, sort_keys=True)
+
+
+_LEGACY = {"update_every": None, "advantage": "ema", "elite_size": 0}
 
 
 def settings_difference(theirs: str, ours: str) -> str:
@@ -84,28 +106,40 @@ class Learner:
         self.optimizer = make_optimizer(self.policy, settings.ppo)
         self.version = 0
         self.baseline: float | None = None
+        self.memory = Memory(settings.elite_size)
 
     def apply_batch(self, samples: Sequence[Sample]) -> dict[str, float | int | None]:
         """Update `version` -> `version + 1` from batch `version`; returns its diagnostics."""
         scored = [s for s in samples if s.reward is not None]
         if self.baseline is None and scored:
             self.baseline = sum(s.reward for s in scored) / len(scored)
-        actions, log_probs, advantages = [], [], []
         for sample in scored:  # trial-number order: the EMA is the same in every process
             advantage = sample.reward - self.baseline
             self.baseline = (
                 self.settings.baseline_decay * self.baseline
                 + (1 - self.settings.baseline_decay) * sample.reward
             )
-            if sample.actions is None or self.version - sample.policy_version > self.settings.max_staleness:
+            actions = None if sample.actions is None else tuple(sample.actions)
+            log_probs = None if sample.log_probs is None else tuple(sample.log_probs)
+            self.memory.add(
+                Entry(sample.number, sample.reward, advantage, actions, log_probs, sample.policy_version)
+            )
+        self.memory.keep_from((self.version + 1) * self.settings.stride - self.settings.batch_size)
+        actions, log_probs, advantages = [], [], []
+        window = self.memory.window
+        for entry, advantage in zip(window, self.memory.advantages(self.settings.advantage), strict=True):
+            if entry.log_probs is None or self.version - entry.policy_version > self.settings.max_staleness:
                 continue  # reward still informs the baseline, but no policy gradient
-            actions.append(list(sample.actions))
-            log_probs.append(list(sample.log_probs))
+            actions.append(list(entry.actions))
+            log_probs.append(list(entry.log_probs))
             advantages.append(advantage)
+        elites = [list(e.actions) for e in self.memory.elites] if self.settings.ppo.elite_weight else []
         stats: dict[str, float | int | None] = {"entropy": None, "approx_kl": None, "clip_fraction": None}
         if actions:
             stats.update(
-                ppo_update(self.policy, self.optimizer, actions, log_probs, advantages, self.settings.ppo)
+                ppo_update(
+                    self.policy, self.optimizer, actions, log_probs, advantages, self.settings.ppo, elites
+                )
             )
         self.version += 1
         rewards = [s.reward for s in scored]
@@ -114,6 +148,7 @@ class Learner:
             n_trials=len(samples),
             n_rewards=len(rewards),
             n_trained=len(actions),
+            n_elites=len(elites),
             mean_reward=sum(rewards) / len(rewards) if rewards else None,
             baseline=self.baseline,
         )
@@ -129,6 +164,7 @@ class Learner:
                 "baseline": self.baseline,
                 "policy": self.policy.state_dict(),
                 "optimizer": self.optimizer.state_dict(),
+                "memory": self.memory.state(),
             },
             buffer,
         )
@@ -150,6 +186,8 @@ class Learner:
         self.optimizer.load_state_dict(state["optimizer"])
         self.version = int(state["version"])
         self.baseline = state["baseline"]
+        if "memory" in state:  # checkpoints written before the memory existed have none
+            self.memory.load(state["memory"])
 
 
 def policy_weights(data: bytes) -> dict[str, torch.Tensor]:

@@ -1,6 +1,6 @@
 """One process's copy of a study's policy lineage, kept in step with the trials in storage.
 
-Batch k is the trials numbered [k * batch_size, (k + 1) * batch_size). Once all are finished,
+Batch k is the trials numbered [k * update_every, (k + 1) * update_every). Once all are finished,
 every process applies it the same way, so they agree without talking to each other. Every
 `checkpoint_every` versions the first process there writes a checkpoint and later ones adopt
 it; a process that joins late starts from the newest checkpoint instead of from version 0.
@@ -9,7 +9,6 @@ it; a process that joins late starts from the newest checkpoint instead of from 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import optuna
@@ -42,7 +41,7 @@ class Lineage:
 
     def catch_up(self, study: optuna.Study, number: int) -> Learner:
         """Apply every batch complete before trial `number`, loading a checkpoint to skip ahead."""
-        ready = number // self.learner.settings.batch_size  # batches whose trials all exist
+        ready = number // self.learner.settings.stride  # batches whose trials all exist
         if not self._joined:
             self._joined = True
             self._load_checkpoint(study)
@@ -81,9 +80,9 @@ class Lineage:
 
     def _batch(self, study: optuna.Study, k: int) -> list[Sample] | None:
         """Batch k's samples in trial-number order, or None while one of its trials runs."""
-        batch_size = self.learner.settings.batch_size
+        stride = self.learner.settings.stride
         samples = []
-        for number in range(k * batch_size, (k + 1) * batch_size):
+        for number in range(k * stride, (k + 1) * stride):
             if number not in self._finished:
                 trial = _storage.get_trial_by_number(study, number)
                 if not trial.state.is_finished():
@@ -104,16 +103,25 @@ class Lineage:
             return Sample(trial.number, None)
         if study.direction == StudyDirection.MINIMIZE:
             reward = -reward
+        actions = actions_of(trial, self.space)
         record = trial.system_attrs.get(_storage.RECORD_KEY)
-        if record is None or not _params_match(trial, self.space, record["a"]):
-            return Sample(trial.number, float(reward))
-        return Sample(trial.number, float(reward), record["a"], record["lp"], record["v"])
+        if record is None or actions != list(record["a"]):
+            return Sample(trial.number, float(reward), actions)  # enqueued, fixed or retried params
+        return Sample(trial.number, float(reward), actions, record["lp"], record["v"])
 
 
-def _params_match(trial: FrozenTrial, space: Space, actions: Sequence[int]) -> bool:
-    if len(actions) != len(space):
-        return False
-    for (name, distribution), action in zip(space.items(), actions, strict=True):
-        if name not in trial.params or distribution.to_internal_repr(trial.params[name]) != action:
-            return False
-    return True
+def actions_of(trial: FrozenTrial, space: Space) -> list[int] | None:
+    """The trial's params as the policy's action indices; None if one is missing or not a choice."""
+    return actions_of_params(trial.params, space)
+
+
+def actions_of_params(params: dict[str, Any], space: Space) -> list[int] | None:
+    actions = []
+    for name, distribution in space.items():
+        if name not in params:
+            return None
+        try:
+            actions.append(int(distribution.to_internal_repr(params[name])))
+        except ValueError:
+            return None
+    return actions

@@ -106,16 +106,21 @@ class LSTMPolicy(nn.Module):
         actions, log_probs = self.sample_many(rng, 1)
         return actions[0], log_probs[0]
 
+    def log_probs_of(self, actions: Sequence[int]) -> list[float]:
+        """Per-decision log-probabilities of given actions (as a rollout would record them)."""
+        return self.sample_many(None, 1, forced=[list(actions)])[1][0]
+
     def sample_many(
-        self, rng: np.random.RandomState, count: int
+        self, rng: np.random.RandomState | None, count: int, forced: Sequence[Sequence[int]] | None = None
     ) -> tuple[list[list[int]], list[list[float]]]:
         """`count` rollouts drawn side by side, row r the same bits as the r-th of `count` calls
-        of `sample` (the same uniforms, in the same order); NumPy's per-call cost is shared."""
+        of `sample` (the same uniforms, in the same order); NumPy's per-call cost is shared.
+        With `forced`, the rollouts take those actions instead (no random draws)."""
         w = self._weights()
         token_gates, w_hh = w["token_gates"], w["w_hh"]
         size = w_hh.shape[1]
         steps = len(self.n_choices)
-        uniforms = rng.random_sample((count, steps))
+        uniforms = None if forced is not None else rng.random_sample((count, steps))
         h = np.zeros((count, size))
         c = np.zeros((count, size))
         gates = np.empty((count, 4 * size))
@@ -149,8 +154,11 @@ class LSTMPolicy(nn.Module):
             probs = np.exp(logits)
             total = probs.sum(axis=1)
             # Inverse CDF: the first choice whose cumulative mass reaches the uniform.
-            below = np.cumsum(probs, axis=1) < (uniforms[:, t] * total)[:, None]
-            action = np.minimum(below.sum(axis=1), len(head_b) - 1)
+            if uniforms is None:
+                action = np.array([row[t] for row in forced], dtype=np.intp)
+            else:
+                below = np.cumsum(probs, axis=1) < (uniforms[:, t] * total)[:, None]
+                action = np.minimum(below.sum(axis=1), len(head_b) - 1)
             actions[:, t] = action
             totals[:, t] = total
             chosen[:, t] = logits[rows, action]

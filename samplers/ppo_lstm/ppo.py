@@ -22,6 +22,7 @@ class PPOSettings:
     clip_range: float = 0.2
     epochs: int = 4
     max_grad_norm: float = 1.0
+    elite_weight: float = 0.0  # weight of the elites' log-likelihood (priority-queue training)
 
 
 class Adam:
@@ -81,16 +82,21 @@ def ppo_update(
     old_log_probs: Sequence[Sequence[float]],
     advantages: Sequence[float],
     settings: PPOSettings,
+    elites: Sequence[Sequence[int]] = (),
 ) -> dict[str, float]:
-    """`settings.epochs` full-batch steps of the clipped surrogate; returns the last epoch's stats."""
-    actions_t = torch.tensor(actions, dtype=torch.long)
+    """`settings.epochs` full-batch steps of the clipped surrogate, plus `elite_weight` times the
+    mean negative log-likelihood of `elites` (one forward pass for both); returns the last
+    epoch's stats."""
+    n = len(actions)
+    actions_t = torch.tensor(list(actions) + list(elites), dtype=torch.long)
     old_log_probs_t = torch.tensor(old_log_probs, dtype=torch.float32)
     advantages_t = torch.tensor(advantages, dtype=torch.float32)[:, None]
     clip = settings.clip_range
     stats: dict[str, float] = {}
     with single_thread():
         for epoch in range(settings.epochs):
-            new_log_probs, entropy = policy.log_probs_and_entropy(actions_t)
+            all_log_probs, all_entropy = policy.log_probs_and_entropy(actions_t)
+            new_log_probs, entropy = all_log_probs[:n], all_entropy[:n]
             log_ratio = new_log_probs - old_log_probs_t
             ratio = log_ratio.exp()
             unclipped = ratio * advantages_t
@@ -99,6 +105,8 @@ def ppo_update(
             policy_loss = -torch.min(unclipped, clipped).sum(1).mean()
             entropy_bonus = entropy.sum(1).mean()
             loss = policy_loss - settings.entropy_weight * entropy_bonus
+            if elites:
+                loss = loss - settings.elite_weight * all_log_probs[n:].sum(1).mean()
             optimizer.zero_grad()
             loss.backward()
             clip_grad_norm(list(policy.parameters()), settings.max_grad_norm)

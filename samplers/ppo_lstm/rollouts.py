@@ -6,6 +6,13 @@ the same random state, so a worker that uses every rollout it draws gets exactly
 would get one by one. Rollouts left over when the weights change are dropped; to waste few when
 workers share a batch window, a draw is as large as the number this worker used of the
 previous version, and never more than the trials left in the window.
+
+With `deduplicate`, a rollout of an architecture that already has a reward (or that this worker
+handed out and is still running) is skipped and the next one taken, up to `MAX_PROPOSALS` rollouts.
+If the policy still proposes only known ones, a random walk of one-decision changes from the
+last proposal finds a new neighbour (`MAX_WALK` steps; then the known one is used, so a nearly
+exhausted space still terminates). Such an action set is recorded with its log-probability
+under the policy, as if drawn, and PPO's clipped ratio bounds what it teaches.
 """
 
 from __future__ import annotations
@@ -13,7 +20,11 @@ from __future__ import annotations
 import numpy as np
 
 from .learner import Learner
+from .memory import digest
 from .policy import LSTMPolicy
+
+MAX_PROPOSALS = 32
+MAX_WALK = 200
 
 
 class RolloutQueue:
@@ -23,9 +34,10 @@ class RolloutQueue:
         self._queue: list[tuple[list[int], list[float]]] = []
         self._used = 0  # rollouts used of the current weights
         self._draw_size: int | None = None  # None: the whole batch window (one worker assumed)
+        self._handed: dict[int, int] = {}  # digest -> trial number, for rollouts not yet learned from
 
     def next(
-        self, learner: Learner, number: int, rng: np.random.RandomState
+        self, learner: Learner, number: int, rng: np.random.RandomState, deduplicate: bool = False
     ) -> tuple[list[int], list[float]]:
         """The next rollout of `learner`'s current weights, for trial `number`."""
         policy = learner.policy
@@ -33,15 +45,61 @@ class RolloutQueue:
             if self._policy is not None:
                 self._draw_size = max(1, self._used)
             self._policy, self._revision, self._queue, self._used = policy, policy.revision, [], 0
+        if not deduplicate:
+            return self._pop(learner, number, rng)
+        learned = learner.version * learner.settings.stride  # trials below are in memory.seen
+        self._handed = {d: n for d, n in self._handed.items() if n >= learned}
+        known = learner.memory.seen
+
+        def is_new(actions: list[int]) -> bool:
+            d = digest(actions)
+            return d not in known and d not in self._handed
+
+        for tried in range(MAX_PROPOSALS):
+            # After a known one, refill 8 at a time: one draw's fixed cost, not one per proposal.
+            actions, log_probs = self._pop(learner, number, rng, at_least=1 if tried == 0 else 8)
+            if is_new(actions):
+                return self._hand_out(actions, log_probs, number)
+        actions = _walk_to_new(actions, policy.n_choices, rng, is_new)
+        return self._hand_out(actions, policy.log_probs_of(actions), number)
+
+    def _pop(
+        self, learner: Learner, number: int, rng: np.random.RandomState, at_least: int = 1
+    ) -> tuple[list[int], list[float]]:
         if not self._queue:
-            batch_size = learner.settings.batch_size
-            count = batch_size - number % batch_size  # trials left in this batch window
+            stride = learner.settings.stride
+            count = stride - number % stride  # trials left in this batch window
             if self._draw_size is not None:
                 count = min(count, self._draw_size)
-            actions, log_probs = policy.sample_many(rng, count)
+            count = max(count, at_least)
+            actions, log_probs = self._policy.sample_many(rng, count)
             self._queue = list(zip(actions, log_probs, strict=True))
         self._used += 1
         return self._queue.pop(0)
 
+    def mark_running(self, actions: list[int], number: int) -> None:
+        """An architecture that trial `number` evaluates without a rollout (enqueued)."""
+        self._hand_out(actions, [], number)
+
+    def _hand_out(
+        self, actions: list[int], log_probs: list[float], number: int
+    ) -> tuple[list[int], list[float]]:
+        self._handed[digest(actions)] = number
+        return actions, log_probs
+
     def clear(self) -> None:
         self.__init__()
+
+
+def _walk_to_new(
+    actions: list[int], n_choices: tuple[int, ...], rng: np.random.RandomState, is_new
+) -> list[int]:
+    """Change one decision at a time, at random, until the architecture is new (or give up)."""
+    walk = list(actions)
+    changeable = [t for t, n in enumerate(n_choices) if n > 1]
+    for _ in range(MAX_WALK if changeable else 0):
+        t = changeable[rng.randint(len(changeable))]
+        walk[t] = (walk[t] + 1 + rng.randint(n_choices[t] - 1)) % n_choices[t]
+        if is_new(walk):
+            return walk
+    return list(actions)

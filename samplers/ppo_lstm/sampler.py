@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import os
@@ -16,9 +17,9 @@ from optuna.distributions import BaseDistribution
 from optuna.samplers import BaseSampler, RandomSampler
 from optuna.trial import FrozenTrial, TrialState
 
-from . import _storage
-from .learner import LearnerSettings, policy_weights
-from .lineage import Lineage
+from . import _storage, presets
+from .learner import ADVANTAGES, LearnerSettings, policy_weights
+from .lineage import Lineage, actions_of_params
 from .ppo import PPOSettings
 from .rollouts import RolloutQueue
 from .space import Space, categorical_part, frozen_space
@@ -27,46 +28,72 @@ from .space import Space, categorical_part, frozen_space
 class PPOLSTMSampler(BaseSampler):
     """Samples categorical parameters with an LSTM policy trained by PPO on the trials' values.
 
-    Defaults are the paper's controller (one-layer LSTM, 100 units, weights uniform in
-    [-0.1, 0.1], entropy weight 1e-5, EMA baseline 0.95, 20 architectures per update) except
-    the learning rate: 0.001, measured to learn within hundreds of trials, where the paper's
-    0.00035 (for 20,000 children) stays at random search's level (README: "Learning rate").
-    Batch k is the trials numbered [20k, 20k + 20); it is learned from once all of them
-    are finished, the same way in every process, so many workers share one policy. Numeric
-    parameters and those outside the policy's space go to ``independent_sampler``.
+    ``preset="default"`` is tuned for budgets of hundreds to thousands of trials: an update every
+    5 trials on the last 20, rank advantages, the 10 best architectures replayed, a learning
+    rate of 0.1 / number of decisions, and no architecture evaluated twice (README: "Results").
+    ``preset="nasnet-paper"`` (``PPOLSTMSampler.paper()``) is the published controller
+    (one-layer LSTM of 100 units, learning rate 0.00035, entropy weight 1e-5, EMA baseline
+    0.95, 20 architectures per update). Arguments passed explicitly override the preset.
+    Batch k is the trials numbered [k * update_every, (k + 1) * update_every); it is learned
+    from once all of them are finished, the same way in every process, so many workers share
+    one policy. Numeric parameters and those outside the policy's space go to
+    ``independent_sampler``.
     """
 
     def __init__(
         self,
         *,
         search_space: Mapping[str, BaseDistribution] | None = None,
-        hidden_size: int = LearnerSettings.hidden_size,
-        embedding_size: int = LearnerSettings.embedding_size,
-        init_range: float = LearnerSettings.init_range,
-        learning_rate: float = PPOSettings.learning_rate,
-        entropy_weight: float = PPOSettings.entropy_weight,
-        baseline_decay: float = LearnerSettings.baseline_decay,
-        batch_size: int = LearnerSettings.batch_size,
-        clip_range: float = PPOSettings.clip_range,
-        epochs: int = PPOSettings.epochs,
-        max_grad_norm: float = PPOSettings.max_grad_norm,
-        max_staleness: int = LearnerSettings.max_staleness,
-        checkpoint_every: int = 25,
+        preset: str = "default",
+        hidden_size: int | None = None,
+        embedding_size: int | None = None,
+        init_range: float | None = None,
+        learning_rate: float | str | None = None,
+        entropy_weight: float | None = None,
+        baseline_decay: float | None = None,
+        batch_size: int | None = None,
+        update_every: int | None = None,
+        clip_range: float | None = None,
+        epochs: int | None = None,
+        max_grad_norm: float | None = None,
+        max_staleness: int | None = None,
+        advantage: str | None = None,
+        elite_size: int | None = None,
+        elite_weight: float | None = None,
+        deduplicate: bool | None = None,
+        checkpoint_every: int | None = None,
         init_seed: int = LearnerSettings.init_seed,
         init_policy: str | os.PathLike | optuna.Study | None = None,
         artifact_store: Any = None,
         independent_sampler: BaseSampler | None = None,
         seed: int | None = None,
     ) -> None:
+        given = {k: v for k, v in locals().items() if k in presets.PAPER}
+        c = presets.resolve(preset, given)  # the preset's value for every argument left as None
         _check_positive(
-            hidden_size=hidden_size, embedding_size=embedding_size, init_range=init_range,
-            learning_rate=learning_rate, batch_size=batch_size, epochs=epochs,
-            max_grad_norm=max_grad_norm, checkpoint_every=checkpoint_every,
+            hidden_size=c["hidden_size"], embedding_size=c["embedding_size"], init_range=c["init_range"],
+            batch_size=c["batch_size"], epochs=c["epochs"],
+            max_grad_norm=c["max_grad_norm"], checkpoint_every=c["checkpoint_every"],
         )  # fmt: skip
-        if not 0 <= baseline_decay < 1:
-            raise ValueError(f"baseline_decay must be in [0, 1), got {baseline_decay}")
-        if clip_range <= 0 or entropy_weight < 0 or max_staleness < 0:
+        if not 0 <= c["baseline_decay"] < 1:
+            raise ValueError(f"baseline_decay must be in [0, 1), got {c['baseline_decay']}")
+        if c["clip_range"] <= 0 or c["entropy_weight"] < 0 or c["max_staleness"] < 0:
             raise ValueError("clip_range must be > 0, entropy_weight and max_staleness >= 0")
+        if isinstance(c["learning_rate"], str) and c["learning_rate"] != "per-decision":
+            raise ValueError(f"learning_rate must be > 0 or 'per-decision', got {c['learning_rate']!r}")
+        if c["learning_rate"] != "per-decision":
+            _check_positive(learning_rate=c["learning_rate"])
+        if c["advantage"] not in ADVANTAGES:
+            raise ValueError(f"advantage must be one of {ADVANTAGES}, got {c['advantage']!r}")
+        if min(c["elite_size"], c["elite_weight"]) < 0:
+            raise ValueError("elite_size and elite_weight must be >= 0")
+        stride = c["update_every"]
+        if update_every is None and stride is not None:
+            stride = min(stride, c["batch_size"])  # the preset's, for a batch_size passed smaller
+        if stride is not None and not 1 <= stride <= c["batch_size"]:
+            raise ValueError(f"update_every must be in [1, batch_size={c['batch_size']}], got {stride}")
+        if stride == c["batch_size"]:
+            stride = None  # the same schedule as leaving it out, so the same fingerprint
         self._user_space = None if search_space is None else categorical_part(search_space)
         if self._user_space == {}:
             raise ValueError(
@@ -76,12 +103,17 @@ class PPOLSTMSampler(BaseSampler):
         self._init_weights = _read_init_policy(init_policy)
         init_sha = "" if self._init_weights is None else _weights_digest(self._init_weights)
         self._settings = dict(
-            hidden_size=hidden_size, embedding_size=embedding_size, init_range=init_range,
-            init_seed=init_seed, batch_size=batch_size, baseline_decay=baseline_decay,
-            max_staleness=max_staleness, init_policy_sha=init_sha,
-            ppo=PPOSettings(learning_rate, entropy_weight, clip_range, epochs, max_grad_norm),
+            hidden_size=c["hidden_size"], embedding_size=c["embedding_size"], init_range=c["init_range"],
+            init_seed=init_seed, batch_size=c["batch_size"], baseline_decay=c["baseline_decay"],
+            max_staleness=c["max_staleness"], init_policy_sha=init_sha, update_every=stride,
+            advantage=c["advantage"], elite_size=c["elite_size"],
+            ppo=PPOSettings(
+                c["learning_rate"], c["entropy_weight"], c["clip_range"], c["epochs"], c["max_grad_norm"],
+                c["elite_weight"],
+            ),
         )  # fmt: skip
-        self._checkpoint_every = checkpoint_every
+        self._deduplicate = bool(c["deduplicate"])
+        self._checkpoint_every = c["checkpoint_every"]
         self._artifact_store = artifact_store
         self._rng = np.random.RandomState(seed)
         self._independent = independent_sampler or RandomSampler(seed=seed)
@@ -89,6 +121,12 @@ class PPOLSTMSampler(BaseSampler):
         self._lineage: Lineage | None = None  # made once the policy's space is known
         self._rollouts = RolloutQueue()  # drawn ahead, a batch window's worth at a time
         self._lock = threading.Lock()
+
+    @classmethod
+    def paper(cls, **kwargs: Any) -> PPOLSTMSampler:
+        """The controller as published (preset "nasnet-paper": learning rate 0.00035, disjoint
+        batches of 20, EMA baseline), for the paper's 20,000-child protocol."""
+        return cls(preset="nasnet-paper", **kwargs)
 
     # -- Optuna's sampler interface -------------------------------------------------------------
 
@@ -109,7 +147,7 @@ class PPOLSTMSampler(BaseSampler):
         if space and all(_same(search_space.get(name), d) for name, d in space.items()):
             with self._lock:
                 learner = self._lineage_for(space).catch_up(study, trial.number)
-                actions, log_probs = self._rollouts.next(learner, trial.number, self._rng)
+                actions, log_probs = self._rollouts.next(learner, trial.number, self._rng, self._deduplicate)
                 record = {"v": learner.version, "a": actions, "lp": log_probs, "u": self._lineage.unrecorded}
                 self._lineage.unrecorded = []
             _storage.write_trial_record(study, trial, record)
@@ -126,6 +164,12 @@ class PPOLSTMSampler(BaseSampler):
         return self._independent.sample_independent(study, trial, param_name, param_distribution)
 
     def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        fixed = _storage.fixed_params(trial)
+        space = self._policy_space(study) if fixed else None
+        actions = actions_of_params(fixed, space) if space else None
+        if actions is not None:  # enqueued: not to be sampled again while it runs
+            with self._lock:
+                self._rollouts.mark_running(actions, trial.number)
         self._independent.before_trial(study, trial)
 
     def after_trial(
@@ -170,7 +214,7 @@ class PPOLSTMSampler(BaseSampler):
         if self._lineage is None:
             n_choices = tuple(len(d.choices) for d in space.values())
             self._lineage = Lineage(
-                LearnerSettings(n_choices=n_choices, **self._settings),
+                learner_settings(n_choices, self._settings),
                 space,
                 init_weights=self._init_weights,
                 checkpoint_every=self._checkpoint_every,
@@ -186,6 +230,16 @@ class PPOLSTMSampler(BaseSampler):
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
+
+
+def learner_settings(n_choices: tuple[int, ...], settings: dict) -> LearnerSettings:
+    """The lineage's settings once the space is known; learning_rate "per-decision" is
+    0.1 / number of decisions (at most 0.02): the per-decision ratios each move about one step,
+    so a fixed step per update of the joint policy means a smaller one per decision."""
+    ppo = settings["ppo"]
+    if ppo.learning_rate == "per-decision":
+        ppo = dataclasses.replace(ppo, learning_rate=min(0.02, 0.1 / len(n_choices)))
+    return LearnerSettings(n_choices=n_choices, **{**settings, "ppo": ppo})
 
 
 def _single_objective_only(study: optuna.Study) -> None:

@@ -109,7 +109,7 @@ def test_other_settings_on_a_shared_study_are_refused():
     )
     with pytest.raises(ValueError, match="same PPOLSTMSampler settings") as error:
         study.optimize(toy_objective, n_trials=1)
-    default = PPOLSTMSampler.__init__.__kwdefaults__["learning_rate"]
+    default = 0.1 / len(TOY_SPACE)  # the default, "per-decision"
     assert f"(learning_rate: {default} in the study, 0.1 here)" in str(error.value)
 
 

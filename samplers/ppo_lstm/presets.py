@@ -1,0 +1,54 @@
+"""Named sets of PPOLSTMSampler settings; an argument passed explicitly overrides its preset.
+
+"nasnet-paper" is the controller as published (Zoph et al. 2018, Appendix A): one-layer LSTM of
+100 units, weights uniform in [-0.1, 0.1], PPO with learning rate 0.00035, entropy weight 1e-5,
+an EMA reward baseline of weight 0.95, 20 architectures per update; what the paper leaves open
+(clip, epochs, embedding, optimizer) as measured in the README. It suits the paper's 20,000
+children. "default" is tuned for budgets of hundreds to thousands of trials (README: "Default
+settings"): an update every 5 trials on a window of the last 20, rank advantages, the 10 best
+architectures replayed, and no trial spent on an architecture the study already evaluated.
+"""
+
+from __future__ import annotations
+
+PAPER = dict(
+    hidden_size=100,
+    embedding_size=32,
+    init_range=0.1,
+    learning_rate=0.00035,
+    entropy_weight=1e-5,
+    baseline_decay=0.95,
+    batch_size=20,
+    update_every=None,  # = batch_size: disjoint batches
+    clip_range=0.2,
+    epochs=4,
+    max_grad_norm=1.0,
+    max_staleness=10,
+    advantage="ema",
+    elite_size=0,
+    elite_weight=0.0,
+    deduplicate=False,
+    checkpoint_every=25,  # versions: every 500 trials
+)
+
+DEFAULT = dict(
+    PAPER,
+    learning_rate="per-decision",  # 0.1 / number of decisions: 0.002 for NASNet's 50
+    update_every=5,
+    epochs=1,  # each trial is trained on at 4 updates (window 20 / every 5)
+    max_staleness=40,  # versions: 200 trials, as 10 versions of 20 in the paper preset
+    advantage="rank",
+    elite_size=10,
+    elite_weight=0.1,
+    deduplicate=True,
+    checkpoint_every=50,  # versions: every 250 trials (a joining worker replays at most 50 updates)
+)
+
+PRESETS = {"default": DEFAULT, "nasnet-paper": PAPER}
+
+
+def resolve(preset: str, given: dict) -> dict:
+    """The preset's settings with every argument that was passed (not None) put over them."""
+    if preset not in PRESETS:
+        raise ValueError(f"preset {preset!r} is not one of {sorted(PRESETS)}; pass one of those")
+    return {**PRESETS[preset], **{k: v for k, v in given.items() if v is not None}}
