@@ -140,10 +140,10 @@ def fail_stale_trials(study: optuna.Study) -> list[int]:
     failed = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.WAITING)):
         try:
-            set_trial_user_attr(study, trial_id_of(trial), "fail_reason", STALE_REASON)
+            set_trial_user_attr(study, trial_id_of(study, trial), "fail_reason", STALE_REASON)
         except UpdateFinishedTrialError:
             continue  # it finished meanwhile
-        if claim_and_fail(study, trial_id_of(trial)):
+        if claim_and_fail(study, trial_id_of(study, trial)):
             failed.append(trial.number)
     return failed
 
