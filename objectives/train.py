@@ -18,22 +18,8 @@ import torch
 import torch.nn.functional as F
 
 from .data import ImageData
+from .defaults import TRAIN_DEFAULTS
 
-# One place for every training knob (airbench style); the objective and CLI override keys.
-TRAIN_DEFAULTS: dict = {
-    "epochs": 20,  # paper: a fixed 20 epochs at N=2
-    "batch_size": 128,
-    "lr": 0.05,
-    "momentum": 0.9,
-    "nesterov": True,
-    "weight_decay": 5e-4,
-    "grad_clip": 5.0,  # NASNet's reference code clips the global norm at 5
-    "aux_weight": 0.4,  # used only when the model returns (logits, aux_logits)
-    "label_smoothing": 0.0,
-    "eval_batch_size": 500,
-    "memory_format": "auto",  # "channels_last" | "contiguous" | "auto" (see pick_memory_format)
-    "seed": 0,
-}
 PAD = 4
 FINITE_CHECK_EVERY = 25  # steps between loss checks (each one syncs the device)
 
