@@ -22,6 +22,7 @@ from nas_optuna.genotype import Genotype
 from nas_optuna.space import suggest_genotype
 
 from .data import ImageData, load_data, subset_train
+from .defaults import CIFAR_DEFAULTS, PRESETS, TRAIN_DEFAULTS
 from .settings import (
     ANY_INT,
     FLAG,
@@ -33,8 +34,7 @@ from .settings import (
     one_of,
     positive_int,
 )
-from .defaults import CIFAR_DEFAULTS, PRESETS, TRAIN_DEFAULTS
-from .train import TrainingFailed, TrainResult, train_model
+from .train import DeviceData, TrainingFailed, TrainResult, data_on_device, train_model
 
 NETWORK_KEYS = ("n_cells", "filters", "concat", "aux_head", "drop_path_keep")
 RULES: dict[str, Rule] = {
@@ -103,6 +103,13 @@ class CifarObjective:
             )
         self.data = subset_train(data, s["train_images"], s["seed"])
         self.train_settings = {k: s[k] for k in TRAIN_DEFAULTS}
+        self._on_device: dict[str, DeviceData] = {}  # built on the first trial, reused by the rest
+
+    def data_on(self, device: str) -> DeviceData:
+        """The data and augmenter on ``device``, copied there once for all trials."""
+        if device not in self._on_device:
+            self._on_device[device] = data_on_device(self.data, device)
+        return self._on_device[device]
 
     def build(self, genotype: Genotype) -> torch.nn.Module:
         from nas_optuna import build_network
@@ -138,7 +145,13 @@ class CifarObjective:
                     raise optuna.TrialPruned(f"pruned after epoch {epoch + 1} at {value:.4f}")
 
         return train_model(
-            model, self.data, self.train_settings, device=self.device, report=report, progress=progress
+            model,
+            self.data,
+            self.train_settings,
+            device=self.device,
+            report=report,
+            progress=progress,
+            on_device=self.data_on(self.device),
         )
 
     def __call__(self, trial: optuna.Trial) -> float:
