@@ -89,11 +89,9 @@ def resolve_genotype(args: argparse.Namespace) -> tuple[Genotype, str]:
 
 
 def network_sizes(genotype: Genotype, args: argparse.Namespace) -> list[str]:
-    """Parameters and multiply-adds of the full network, if the network builder is installed."""
+    """Parameters and multiply-adds of the full network (builds it: this loads torch)."""
     import nas_optuna
 
-    if not all(hasattr(nas_optuna, f) for f in ("build_network", "count_parameters", "count_mult_adds")):
-        return ["parameters / multiply-adds: unavailable (this install has no nas_optuna.build_network)"]
     num_classes = args.num_classes or (10 if args.stem == "cifar" else 1000)
     image_size = args.image_size or IMAGE_SIZES[args.stem]
     model = nas_optuna.build_network(

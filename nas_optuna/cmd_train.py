@@ -15,7 +15,7 @@ BAR_WIDTH = 30
 
 
 def add_parser(subparsers) -> None:
-    from nas_optuna.objectives.cifar import CIFAR_DEFAULTS as D
+    from nas_optuna.objectives.defaults import CIFAR_DEFAULTS as D
 
     p = subparsers.add_parser("train", help="train one child network, report validation accuracy")
     p.add_argument(
@@ -39,7 +39,7 @@ def add_parser(subparsers) -> None:
 
 def add_training_arguments(p) -> None:
     """Data and training options shared by `train` and `rerank`, defaults from the cifar objective."""
-    from nas_optuna.objectives.cifar import CIFAR_DEFAULTS as D
+    from nas_optuna.objectives.defaults import CIFAR_DEFAULTS as D
 
     p.add_argument(
         "--dataset", default=D["dataset"], help="bundled | cifar10 | folder | a path (default %(default)s)"

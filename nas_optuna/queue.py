@@ -103,7 +103,7 @@ def was_recovered(trial: FrozenTrial) -> bool:
 
 
 def mark_over_budget(study: optuna.Study, trial: optuna.Trial) -> None:
-    set_trial_system_attr(study, trial_id_of(trial), OVER_BUDGET, True)
+    set_trial_system_attr(study, trial_id_of(study, trial), OVER_BUDGET, True)
     trial.set_user_attr(FAIL_REASON, "over budget: asked after the study's trial budget was spent")
     study.tell(trial, state=TrialState.FAIL)
 
@@ -114,9 +114,9 @@ def will_retry(trial: FrozenTrial | optuna.Trial, max_retries: int) -> bool:
 
 def mark_for_retry(study: optuna.Study, trial, reason: str, max_retries: int) -> None:
     """Label a RUNNING trial before it is failed (finished trials accept no more attrs)."""
-    set_trial_user_attr(study, trial_id_of(trial), FAIL_REASON, reason)
+    set_trial_user_attr(study, trial_id_of(study, trial), FAIL_REASON, reason)
     if will_retry(trial, max_retries):
-        set_trial_system_attr(study, trial_id_of(trial), RETRIED, True)
+        set_trial_system_attr(study, trial_id_of(study, trial), RETRIED, True)
 
 
 def requeue(study: optuna.Study, trial: FrozenTrial, max_retries: int) -> bool:
@@ -154,7 +154,7 @@ def recover_stale(
             mark_for_retry(study, trial, reason, max_retries)
         except optuna.exceptions.UpdateFinishedTrialError:
             continue  # finished meanwhile
-        if claim_and_fail(study, trial_id_of(trial)):
+        if claim_and_fail(study, trial_id_of(study, trial)):
             log.warning("trial %d: %s", trial.number, reason)
             requeue(study, trial, max_retries)
             recovered.append(trial.number)

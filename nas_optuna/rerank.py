@@ -12,7 +12,6 @@ WAITING) as FAIL and trains their genotypes again; COMPLETE genotypes are never 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +24,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from nas_optuna._optuna_internals import claim_and_fail, set_trial_user_attr, trial_id_of
 from nas_optuna.report.data import genotype_of_trial, list_study_names
-from nas_optuna.space import genotype_from_params, nasnet_space, params_from_genotype, pnas_space
+from nas_optuna.space import genotype_from_params, params_from_genotype, space_of_params
 
 SETTINGS_ATTR = "rerank_settings"
 STALE_REASON = "left unfinished by an interrupted rerank run; trained again by a later run"
@@ -53,17 +52,12 @@ class RerankResult:
 
 
 def search_space_of(trial: FrozenTrial) -> dict[str, CategoricalDistribution]:
-    """The trial's architecture decisions in the order of nasnet_space/pnas_space.
-
-    Storages need not keep the order params were suggested in, and the order matters
-    (the first role is the normal cell), so rebuild it from the presets' names.
-    """
-    blocks = [int(m.group(1)) for name in trial.distributions if (m := re.search(r"_b(\d+)_", name))]
-    if not blocks:
+    """The trial's architecture decisions, with its own distributions, in nasnet_space order
+    (storages need not keep the order params were suggested in, and the order matters)."""
+    names = space_of_params(trial.distributions)
+    if not names:
         raise ValueError(f"trial {trial.number} has no architecture parameters (normal_b0_in_a, ...)")
-    n_blocks = max(blocks) + 1
-    names = [*pnas_space(n_blocks), *nasnet_space(n_blocks)]
-    return {name: trial.distributions[name] for name in names if name in trial.distributions}
+    return {name: trial.distributions[name] for name in names}
 
 
 def top_genotypes(storage: BaseStorage, study_names: list[str], top_k: int) -> list[Candidate]:
@@ -140,10 +134,10 @@ def fail_stale_trials(study: optuna.Study) -> list[int]:
     failed = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.WAITING)):
         try:
-            set_trial_user_attr(study, trial_id_of(trial), "fail_reason", STALE_REASON)
+            set_trial_user_attr(study, trial_id_of(study, trial), "fail_reason", STALE_REASON)
         except UpdateFinishedTrialError:
             continue  # it finished meanwhile
-        if claim_and_fail(study, trial_id_of(trial)):
+        if claim_and_fail(study, trial_id_of(study, trial)):
             failed.append(trial.number)
     return failed
 

@@ -7,7 +7,8 @@ rebuilt from them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,8 +32,37 @@ PNAS_OPS: tuple[str, ...] = (
 )
 
 
+ROLES = ("normal", "reduction", "cell")  # "cell": the one cell of a shared-cell (PNAS) space
+_PARAM_NAME = re.compile(rf"^({'|'.join(ROLES)})_b(\d+)_({'|'.join(FIELDS)})$")
+
+
 def param_name(role: str, block: int, field: str) -> str:
     return f"{role}_b{block}_{field}"
+
+
+def parse_param_name(name: str) -> tuple[str, int, str] | None:
+    """(role, block, field) of an architecture parameter name; None for any other name.
+
+    The one parser of these names: the space, rerank and the report all read names through it.
+    """
+    match = _PARAM_NAME.match(name)
+    return (match[1], int(match[2]), match[3]) if match else None
+
+
+def space_of_params(names: Iterable[str]) -> dict[str, CategoricalDistribution]:
+    """The space whose decisions ``names`` are, in `nasnet_space` order, restricted to them.
+
+    For trials read back from a storage, which need not keep the order of suggestion (and the
+    first role is the normal cell). Choices are the widest the presets allow (every NASNet op,
+    both combines), so a genotype of any preset space validates; names that are not
+    architecture decisions are left out. Empty when there are none.
+    """
+    parsed = {name: p for name in names if (p := parse_param_name(name)) is not None}
+    if not parsed:
+        return {}
+    n_blocks = max(block for _, block, _ in parsed.values()) + 1
+    shared = any(role == "cell" for role, _, _ in parsed.values())
+    return {k: v for k, v in nasnet_space(n_blocks, shared_cell=shared).items() if k in parsed}
 
 
 def _cell_space(role: str, n_blocks: int, ops: Sequence[str], combine: Sequence[str]):
@@ -78,8 +108,11 @@ def pnas_space(n_blocks: int = 5) -> dict[str, CategoricalDistribution]:
 
 def _layout(space: Mapping[str, BaseDistribution]) -> tuple[tuple[str, ...], int, tuple[str, ...]]:
     """Roles, block count and combine choices of a space built by `nasnet_space`."""
-    roles = tuple(dict.fromkeys(name.split("_b")[0] for name in space))
-    n_blocks = sum(1 for name in space if name.startswith(roles[0]) and name.endswith("_in_a"))
+    parsed = [p for name in space if (p := parse_param_name(name)) is not None]
+    if not parsed:
+        raise ValueError(f"no architecture parameters (e.g. normal_b0_in_a) among {list(space)[:5]}")
+    roles = tuple(dict.fromkeys(role for role, _, _ in parsed))
+    n_blocks = max(block for role, block, _ in parsed if role == roles[0]) + 1
     first_combine = space.get(param_name(roles[0], 0, "combine"))
     combine = first_combine.choices if first_combine is not None else ("add",)
     return roles, n_blocks, combine

@@ -65,12 +65,8 @@ def child_env(args) -> dict[str, str]:
 
 
 def run_children(args, plan: list[str]) -> int:
-    """Start one worker per entry of ``plan``, forward SIGTERM/SIGINT, wait; the worst exit code."""
-    if args.create_study:  # create once here, not racing in every child
-        from nas_optuna.storage_url import open_storage
-        from nas_optuna.worker import _load_study
-
-        _load_study(args, open_storage(args.storage, retry_seconds=args.storage_retry_seconds))
+    """Start one worker per entry of ``plan``, forward SIGTERM/SIGINT, wait; the worst exit code.
+    The study must exist (nas-worker creates it first, so that the children do not race)."""
     env = child_env(args)
     children = [subprocess.Popen(child_argv(args, device, i), env=env) for i, device in enumerate(plan)]
     log.info(

@@ -187,8 +187,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.threads is None and len(plan) > 1:
             args.threads = max(1, (os.cpu_count() or 1) // len(plan))
         if len(plan) > 1:
-            if args.create_study:
-                prepare(args)  # the parent creates the study: check every input before that
+            if args.create_study:  # once here, not racing in every child; every input checked first
+                prepare(args)
+                _load_study(args, open_storage(args.storage, retry_seconds=args.storage_retry_seconds))
             return run_children(args, plan)
         args.device = plan[0]
         return run_worker(args)

@@ -144,7 +144,7 @@ class Worker:
 
     def _evaluate(self, trial: optuna.Trial, heartbeat: Heartbeat) -> None:
         start = time.perf_counter()
-        heartbeat.track(trial_id_of(trial))
+        heartbeat.track(trial_id_of(self.study, trial))
         state, value, reason = TrialState.FAIL, None, None
         try:
             with batched_writes(self.study):  # the whole architecture in one storage write

@@ -23,12 +23,13 @@ from .settings import check_settings
 from .synthetic import SyntheticObjective
 
 if TYPE_CHECKING:
-    from .cifar import CIFAR_DEFAULTS, CifarObjective
+    from .cifar import CifarObjective
+    from .defaults import CIFAR_DEFAULTS
     from .train import TrainingFailed
 
 # The training objective loads on first use: a worker on a table or a synthetic reward then
 # starts without importing torch (seconds per process; the demo starts one per study).
-_LAZY = {"CIFAR_DEFAULTS": ".cifar", "CifarObjective": ".cifar", "TrainingFailed": ".train"}
+_LAZY = {"CIFAR_DEFAULTS": ".defaults", "CifarObjective": ".cifar", "TrainingFailed": ".train"}
 
 
 def __getattr__(name: str):

@@ -22,6 +22,7 @@ from nas_optuna.genotype import Genotype, genotype_user_attrs
 from nas_optuna.space import suggest_genotype
 
 from .data import ImageData, load_data, subset_train
+from .defaults import CIFAR_DEFAULTS, PRESETS, TRAIN_DEFAULTS
 from .settings import (
     ANY_INT,
     FLAG,
@@ -33,42 +34,8 @@ from .settings import (
     one_of,
     positive_int,
 )
-from .train import TRAIN_DEFAULTS, TrainingFailed, TrainResult, train_model
+from .train import DeviceData, TrainingFailed, TrainResult, data_on_device, train_model
 
-# Defaults = the "proxy" preset: a CPU trial in ~6 s on one loaded core (measured: NASNet-A N=1
-# F=8 trains at ~69 images/s single-threaded on this 2-core box, N=2 F=8 ~43, N=1 F=16 ~26;
-# benchmarks/proxy_rank.py: Spearman 0.55 against 5x the epochs over 20 random genotypes).
-CIFAR_DEFAULTS: dict[str, Any] = {
-    "preset": "proxy",  # base settings: "proxy" (these) or "paper" (PRESETS below)
-    "dataset": "bundled",  # "bundled" | "cifar10" | "folder" (with data_root) | a path
-    "data_root": None,
-    "download": False,
-    "val_size": None,  # count or fraction; None = 10% (CIFAR-10's 5,000 of 50,000)
-    "train_images": 512,  # train on this many random training images; "all" (or None) = all
-    "n_cells": 1,
-    "filters": 8,
-    "concat": "released",
-    "aux_head": False,
-    "drop_path_keep": 1.0,
-    **TRAIN_DEFAULTS,
-    "epochs": 1,
-    "batch_size": 16,  # 32 steps: at batch 32 / lr 0.05, random genotypes stayed at chance (0.10)
-    "lr": 0.1,
-}
-# The paper's search child (NASNET.md "Search protocol"): full CIFAR-10, N=2, F=32, 20 epochs.
-# Batch size and lr are not given there; 128 / 0.05 are ours and not yet tuned on a GPU.
-PRESETS: dict[str, dict[str, Any]] = {
-    "proxy": {},
-    "paper": {
-        "dataset": "cifar10",
-        "train_images": "all",
-        "n_cells": 2,
-        "filters": 32,
-        "epochs": 20,
-        "batch_size": 128,
-        "lr": 0.05,
-    },
-}
 NETWORK_KEYS = ("n_cells", "filters", "concat", "aux_head", "drop_path_keep")
 RULES: dict[str, Rule] = {
     "preset": one_of(*PRESETS),
@@ -136,6 +103,13 @@ class CifarObjective:
             )
         self.data = subset_train(data, s["train_images"], s["seed"])
         self.train_settings = {k: s[k] for k in TRAIN_DEFAULTS}
+        self._on_device: dict[str, DeviceData] = {}  # built on the first trial, reused by the rest
+
+    def data_on(self, device: str) -> DeviceData:
+        """The data and augmenter on ``device``, copied there once for all trials."""
+        if device not in self._on_device:
+            self._on_device[device] = data_on_device(self.data, device)
+        return self._on_device[device]
 
     def build(self, genotype: Genotype) -> torch.nn.Module:
         from nas_optuna import build_network
@@ -171,7 +145,13 @@ class CifarObjective:
                     raise optuna.TrialPruned(f"pruned after epoch {epoch + 1} at {value:.4f}")
 
         return train_model(
-            model, self.data, self.train_settings, device=self.device, report=report, progress=progress
+            model,
+            self.data,
+            self.train_settings,
+            device=self.device,
+            report=report,
+            progress=progress,
+            on_device=self.data_on(self.device),
         )
 
     def __call__(self, trial: optuna.Trial) -> float:

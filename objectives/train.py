@@ -18,22 +18,8 @@ import torch
 import torch.nn.functional as F
 
 from .data import ImageData
+from .defaults import TRAIN_DEFAULTS
 
-# One place for every training knob (airbench style); the objective and CLI override keys.
-TRAIN_DEFAULTS: dict = {
-    "epochs": 20,  # paper: a fixed 20 epochs at N=2
-    "batch_size": 128,
-    "lr": 0.05,
-    "momentum": 0.9,
-    "nesterov": True,
-    "weight_decay": 5e-4,
-    "grad_clip": 5.0,  # NASNet's reference code clips the global norm at 5
-    "aux_weight": 0.4,  # used only when the model returns (logits, aux_logits)
-    "label_smoothing": 0.0,
-    "eval_batch_size": 500,
-    "memory_format": "auto",  # "channels_last" | "contiguous" | "auto" (see pick_memory_format)
-    "seed": 0,
-}
 PAD = 4
 FINITE_CHECK_EVERY = 25  # steps between loss checks (each one syncs the device)
 
@@ -91,6 +77,29 @@ class DeviceAugmenter:
         return self.normalise(crops)
 
 
+@dataclass(frozen=True)
+class DeviceData:
+    """A dataset's tensors on the training device, with its augmenter."""
+
+    augmenter: DeviceAugmenter
+    train_labels: torch.Tensor
+    val_images: torch.Tensor
+    val_labels: torch.Tensor
+
+
+def data_on_device(data: ImageData, device: str | torch.device) -> DeviceData:
+    device = torch.device(device)
+    try:
+        return DeviceData(
+            DeviceAugmenter(data.train_images, device, torch.Generator(device=device)),
+            data.train_labels.to(device),
+            data.val_images.to(device),
+            data.val_labels.to(device),
+        )
+    except torch.OutOfMemoryError as err:
+        raise TrainingFailed(f"out of memory while moving the data to {device}: {err}") from None
+
+
 def channel_stats(images: torch.Tensor, chunk: int = 4096) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-channel mean and std of uint8 images, in chunks (a float copy of CIFAR is 550 MB)."""
     total = torch.zeros(3, dtype=torch.float64)
@@ -112,8 +121,12 @@ def train_model(
     device: str | torch.device = "cpu",
     report: Callable[[float, int], None] | None = None,
     progress: Callable[[int, int, int, float], None] | None = None,
+    on_device: DeviceData | None = None,
 ) -> TrainResult:
     """Train ``model`` on ``data.train_*``; validation accuracy after every epoch.
+
+    ``on_device``: ``data_on_device(data, device)`` made once and passed to many runs, so that
+    each run does not copy the images to the device and pad them again.
 
     ``report(val_acc, epoch)`` runs after each epoch (the objective reports to Optuna there and
     may raise TrialPruned); ``progress(epoch, step, steps, loss)`` drives a progress bar.
@@ -132,13 +145,14 @@ def train_model(
         torch.backends.cudnn.benchmark = True
     fmt = pick_memory_format(hp["memory_format"])
     generator = torch.Generator(device=device).manual_seed(hp["seed"])
+    on_device = on_device or data_on_device(data, device)
     try:
         model = model.to(device=device, memory_format=fmt)
-        augmenter = DeviceAugmenter(data.train_images, device, generator)
-        train_labels = data.train_labels.to(device)
-        val_images, val_labels = data.val_images.to(device), data.val_labels.to(device)
     except torch.OutOfMemoryError as err:
-        raise TrainingFailed(f"out of memory while moving data/model to {device}: {err}") from None
+        raise TrainingFailed(f"out of memory while moving the model to {device}: {err}") from None
+    augmenter, train_labels = on_device.augmenter, on_device.train_labels
+    val_images, val_labels = on_device.val_images, on_device.val_labels
+    augmenter.generator = generator  # this run's own random stream, also on a shared augmenter
     decay, no_decay = _split_weight_decay(model)
     optimizer = torch.optim.SGD(
         [{"params": decay, "weight_decay": hp["weight_decay"]}, {"params": no_decay, "weight_decay": 0.0}],

@@ -22,18 +22,16 @@ def small_data() -> ImageData:
 
 @pytest.fixture
 def stand_in_network(monkeypatch):
-    """Until nas_optuna.build_network lands: a tiny model with the same call signature."""
+    """A tiny model in place of build_network (same call signature): trials train in a second."""
     built = []
 
     def build_network(genotype, *, n_cells, filters, num_classes, concat, aux_head, drop_path_keep):
         built.append(genotype)
         return TinyNet(num_classes=num_classes, filters=filters)
 
-    monkeypatch.setattr(nas_optuna, "build_network", build_network, raising=False)
-    monkeypatch.setattr(
-        nas_optuna, "count_parameters", lambda m: sum(p.numel() for p in m.parameters()), raising=False
-    )
-    monkeypatch.setattr(nas_optuna, "count_mult_adds", lambda m, size: 1000, raising=False)
+    monkeypatch.setattr(nas_optuna, "build_network", build_network)
+    monkeypatch.setattr(nas_optuna, "count_parameters", lambda m: sum(p.numel() for p in m.parameters()))
+    monkeypatch.setattr(nas_optuna, "count_mult_adds", lambda m, size: 1000)
     return built
 
 
@@ -124,3 +122,25 @@ def test_real_network_same_seed_same_genotype_same_accuracy(small_data):
     assert first.value == second.value
     assert first.user_attrs["n_params"] == nas_optuna.count_parameters(objective.build(NASNET_A))
     assert first.user_attrs["mult_adds"] > first.user_attrs["n_params"]
+
+
+def test_data_and_augmenter_reach_the_device_once_and_every_trial_keeps_its_own_seed(
+    stand_in_network, small_data, monkeypatch
+):
+    from nas_optuna.objectives import cifar
+
+    moves = []
+    real = cifar.data_on_device
+    monkeypatch.setattr(
+        cifar, "data_on_device", lambda data, device: (moves.append(device), real(data, device))[1]
+    )
+    objective = CifarObjective(nasnet_space(), data=small_data, **TINY)
+    study = optuna.create_study(direction="maximize")
+    for _ in range(3):
+        study.enqueue_trial(params_from_genotype(NASNET_A))
+    study.optimize(objective, n_trials=3)
+    assert moves == ["cpu"]
+    # The shared augmenter draws from each trial's own seeded stream: same genotype, same value,
+    # and the value a fresh objective (its own copy of the data) gets for it.
+    fresh = CifarObjective(nasnet_space(), data=small_data, **TINY).train(NASNET_A).val_accuracy
+    assert [t.value for t in study.trials] == [fresh] * 3

@@ -121,3 +121,28 @@ def test_random_genotype_draws_every_decision_uniformly_and_reproducibly():
     assert max(ops.values()) < 60
     shared = random_genotype(1, pnas_space())
     assert shared.shared and params_from_genotype(shared, pnas_space())
+
+
+def test_parse_param_name_reads_architecture_names_only():
+    from nas_optuna.space import parse_param_name
+
+    assert parse_param_name("normal_b2_in_a") == ("normal", 2, "in_a")
+    assert parse_param_name("reduction_b10_combine") == ("reduction", 10, "combine")
+    assert parse_param_name("cell_b0_op_b") == ("cell", 0, "op_b")
+    for other in ("lr", "normal_b2_in_c", "normal_bx_in_a", "my_normal_b0_in_a", "normal_b0_in_a_x"):
+        assert parse_param_name(other) is None
+
+
+@pytest.mark.parametrize(
+    "space",
+    [nasnet_space(), nasnet_space(3, combine=("add",)), pnas_space(2), nasnet_space(2, shared_cell=True)],
+)
+def test_space_of_params_restores_the_preset_order_from_shuffled_names(space):
+    from nas_optuna.space import space_of_params
+
+    shuffled = list(reversed(space)) + ["lr", "batch_size"]
+    rebuilt = space_of_params(shuffled)
+    assert list(rebuilt) == list(space)
+    genotype = random_genotype(0, space)
+    assert genotype_from_params(params_from_genotype(genotype, space), rebuilt) == genotype
+    assert space_of_params(["lr"]) == {}

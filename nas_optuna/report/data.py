@@ -18,7 +18,7 @@ from optuna.trial import TrialState
 
 from nas_optuna.genotype import Genotype
 from nas_optuna.report.arms import not_an_arm, sampler_from_name
-from nas_optuna.space import genotype_from_params, nasnet_space, pnas_space
+from nas_optuna.space import genotype_from_params, space_of_params
 
 
 def existing_storage(url: str) -> BaseStorage:
@@ -184,9 +184,7 @@ def genotype_of_trial(params: dict[str, Any], user_attrs: dict[str, Any]) -> Gen
     """The trial's genotype: its "genotype" user attr, else rebuilt from its params."""
     if user_attrs.get("genotype"):
         return Genotype.from_string(str(user_attrs["genotype"]))
-    space = pnas_space() if any(k.startswith("cell_") for k in params) else nasnet_space()
-    # Smaller spaces (fewer blocks, no combine) use a subset of the same names and choices.
-    return genotype_from_params(params, {k: v for k, v in space.items() if k in params})
+    return genotype_from_params(params, space_of_params(params))
 
 
 def _genotype_key(params: dict[str, Any], user_attrs: dict[str, Any]) -> str:
