@@ -94,6 +94,8 @@ def test_nas_worker_and_report_run_on_the_nb201_study(tmp_path, caplog):
     report = make_report(storage, prefix="nb-")
     assert {s.sampler for s in report.summaries} == {"ppo", "random"}
     assert "ppo_choices_edge" in report.figures
+    assert "best_vs_seconds" not in report.figures  # the table has no training times
+    assert "train_seconds" not in study.trials[0].user_attrs
     html = write_report(report, tmp_path / "report", static=False)[0].read_text()
     assert "no cell diagram: a NAS-Bench-201 cell" in html and "cannot draw this genotype" not in html
     assert "test accuracy" in html and "|+|" in html

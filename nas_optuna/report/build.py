@@ -65,7 +65,10 @@ def make_report(
     elif empty := [r.study_name for r in runs if not r.trials]:
         report.notes.append(f"No completed trials yet in {', '.join(empty)}: not part of the comparison.")
     report.figures["top_k"] = figures.figure_top_k(grouped)
-    report.figures["best_vs_seconds"] = figures.figure_best_vs_seconds(grouped)
+    if any("train_seconds" in t.user_attrs for r in runs for t in r.trials):
+        report.figures["best_vs_seconds"] = figures.figure_best_vs_seconds(grouped)
+    elif any(r.trials for r in runs):  # e.g. a table benchmark (NAS-Bench-201): no training times
+        report.notes.append("No trial records train_seconds: no best-reward-vs-device-time figure.")
     report.figures["reward_over_time"] = figures.figure_reward_over_time(grouped, n_windows)
     _add_ppo_section(report, storage, n_windows)
     return report
