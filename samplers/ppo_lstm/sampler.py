@@ -70,6 +70,7 @@ class PPOLSTMSampler(BaseSampler):
     ) -> None:
         given = {k: v for k, v in locals().items() if k in presets.PAPER}
         c = presets.resolve(preset, given)  # the preset's value for every argument left as None
+        _check_types(c)
         _check_positive(
             hidden_size=c["hidden_size"], embedding_size=c["embedding_size"], init_range=c["init_range"],
             batch_size=c["batch_size"], epochs=c["epochs"],
@@ -252,6 +253,32 @@ def _single_objective_only(study: optuna.Study) -> None:
 
 def _same(a: BaseDistribution | None, b: BaseDistribution) -> bool:
     return a is b or a == b  # identity first: infer_relative_search_space hands ours back
+
+
+_INTEGER_SETTINGS = ("hidden_size", "embedding_size", "batch_size", "update_every", "epochs",
+                     "max_staleness", "elite_size", "checkpoint_every")  # fmt: skip
+_NUMBER_SETTINGS = (
+    "init_range",
+    "entropy_weight",
+    "baseline_decay",
+    "clip_range",
+    "max_grad_norm",
+    "elite_weight",
+)
+
+
+def _check_types(settings: dict) -> None:
+    """A wrong type fails here, not at the first update after trials were spent (epochs = 2.5)."""
+    for name in _INTEGER_SETTINGS:
+        value = settings[name]
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise ValueError(f"{name} must be an integer, got {value!r}")
+    for name in _NUMBER_SETTINGS:
+        value = settings[name]
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ValueError(f"{name} must be a number, got {value!r}")
+    if not isinstance(settings["deduplicate"], bool):
+        raise ValueError(f"deduplicate must be true or false, got {settings['deduplicate']!r}")
 
 
 def _check_positive(**values: float) -> None:

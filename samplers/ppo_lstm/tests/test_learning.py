@@ -31,7 +31,13 @@ def test_minimize_negates_the_reward():
     assert PPOLSTMSampler.diagnostics(study)[-1]["mean_reward"] < 0  # reward = -loss
 
 
-@pytest.mark.parametrize("settings", [{"learning_rate": 0}, {"batch_size": 0}, {"baseline_decay": 1.0}])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"learning_rate": 0}, {"batch_size": 0}, {"baseline_decay": 1.0},
+        {"epochs": 2.5}, {"batch_size": "ten"}, {"clip_range": "wide"}, {"deduplicate": "yes"},
+    ],
+)  # fmt: skip
 def test_bad_settings_raise_value_error(settings):
     with pytest.raises(ValueError, match=next(iter(settings))):
         PPOLSTMSampler(**settings)
