@@ -27,8 +27,9 @@ import optuna
 from scipy import stats
 
 from nas_optuna.demo import DemoPlan, packaged_study_config, run_workers
-from nas_optuna.report.data import existing_storage, load_runs, storage_from_url
+from nas_optuna.report.data import load_runs
 from nas_optuna.report.metrics import top_k_curves
+from nas_optuna.storage_url import existing_storage, open_storage
 
 # arm -> (sampler, settings layered over the config's [sampler.NAME] table)
 ARMS = {
@@ -80,7 +81,7 @@ class ArmPlan(DemoPlan):
         return command
 
     def create_studies(self) -> None:  # resumable: existing studies are joined, not refused
-        storage = storage_from_url(str(self.storage_path))
+        storage = open_storage(str(self.storage_path))
         for name in self.study_names():
             optuna.create_study(study_name=name, storage=storage, direction="maximize", load_if_exists=True)
 

@@ -45,8 +45,8 @@ def run(args: argparse.Namespace) -> int:
     from nas_optuna.demo import DemoPlan, check_plan, packaged_study_config, run_workers
     from nas_optuna.report.build import make_report, write_report
     from nas_optuna.report.dashboard import attach_to_dashboard
-    from nas_optuna.report.data import storage_from_url
     from nas_optuna.report.metrics import format_mean_sd
+    from nas_optuna.storage_url import open_storage
     from nas_optuna.study_config import load_study_config
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the progress lines say what happens
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     )
     print(f"storage: {plan.storage_path}; study config: {config}")
     failures = run_workers(plan, args.jobs)
-    storage = storage_from_url(plan.storage_url)
+    storage = open_storage(plan.storage_url)
     report = make_report(storage, names=plan.study_names())
     paths = write_report(report, plan.out_dir / "report")
     try:

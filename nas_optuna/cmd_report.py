@@ -35,7 +35,7 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from nas_optuna.report.build import make_report, write_report
-    from nas_optuna.report.data import existing_storage, list_study_names
+    from nas_optuna.storage_url import existing_storage, list_study_names
 
     resolve_storage(args)
     if args.windows < 1:

@@ -48,7 +48,7 @@ def objective_settings(args) -> dict:
 def run(args) -> int:
     from nas_optuna.objectives import CifarObjective, TrainingFailed
     from nas_optuna.objectives.cifar import checked_settings
-    from nas_optuna.report.data import existing_storage
+    from nas_optuna.storage_url import existing_storage
 
     resolve_storage(args)
     settings = objective_settings(args)

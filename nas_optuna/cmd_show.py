@@ -73,7 +73,8 @@ def resolve_genotype(args: argparse.Namespace) -> tuple[Genotype, str]:
         raise ValueError("--study needs --storage and --trial as well")
     import optuna
 
-    from nas_optuna.report.data import existing_storage, genotype_of_trial
+    from nas_optuna.space import genotype_of_trial
+    from nas_optuna.storage_url import existing_storage
 
     storage = existing_storage(args.storage)
     if args.study not in optuna.get_all_study_names(storage):

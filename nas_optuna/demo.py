@@ -16,7 +16,7 @@ import optuna
 from optuna.storages import BaseStorage
 from optuna.trial import TrialState
 
-from nas_optuna.report.data import storage_from_url
+from nas_optuna.storage_url import open_storage
 
 # The worker's entry point, run with this interpreter so the demo needs nothing on PATH.
 
@@ -62,7 +62,7 @@ class DemoPlan:
 
     def create_studies(self) -> None:
         """The worker loads its study; the demo creates them (maximize) first."""
-        storage = storage_from_url(self.storage_url)
+        storage = open_storage(self.storage_url)
         for name in self.study_names():
             optuna.create_study(study_name=name, storage=storage, direction="maximize")
 
@@ -82,7 +82,7 @@ def check_plan(plan: DemoPlan) -> None:
         raise FileNotFoundError(f"study config {str(plan.study_config)!r} does not exist")
     if plan.storage_path.exists():
         taken = set(plan.study_names()) & set(
-            optuna.get_all_study_names(storage_from_url(str(plan.storage_path)))
+            optuna.get_all_study_names(open_storage(str(plan.storage_path)))
         )
         if taken:
             raise ValueError(
@@ -96,7 +96,7 @@ def run_workers(plan: DemoPlan, jobs: int, progress: Callable[[str], None] = pri
     plan.out_dir.mkdir(parents=True, exist_ok=True)
     (plan.out_dir / "logs").mkdir(exist_ok=True)
     plan.create_studies()
-    storage = storage_from_url(plan.storage_url)  # one object: a poll reads only new log lines
+    storage = open_storage(plan.storage_url)  # one object: a poll reads only new log lines
     pending = list(plan.study_names())
     running: dict[str, subprocess.Popen] = {}
     failures = 0

@@ -23,8 +23,8 @@ from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
 from nas_optuna._optuna_internals import claim_and_fail, set_trial_user_attr, trial_id_of
-from nas_optuna.report.data import genotype_of_trial, list_study_names
-from nas_optuna.space import genotype_from_params, params_from_genotype, space_of_params
+from nas_optuna.space import genotype_from_params, genotype_of_trial, params_from_genotype, space_of_params
+from nas_optuna.storage_url import list_study_names
 
 SETTINGS_ATTR = "rerank_settings"
 STALE_REASON = "left unfinished by an interrupted rerank run; trained again by a later run"

@@ -141,6 +141,13 @@ def genotype_from_params(
     return with_published_concat(Genotype(normal, reduction))
 
 
+def genotype_of_trial(params: Mapping[str, Any], user_attrs: Mapping[str, Any]) -> Genotype:
+    """The trial's genotype: its "genotype" user attr, else rebuilt from its params."""
+    if user_attrs.get("genotype"):
+        return Genotype.from_string(str(user_attrs["genotype"]))
+    return genotype_from_params(params, space_of_params(params))
+
+
 def _checked(name: str, params: Mapping[str, Any], dist: BaseDistribution) -> Any:
     if name not in params:
         raise ValueError(f"missing parameter {name!r}; expected one of {list(dist.choices)}")

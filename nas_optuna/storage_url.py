@@ -22,6 +22,7 @@ import os
 import urllib.parse
 import warnings
 from importlib.util import find_spec
+from pathlib import Path
 from typing import Any
 
 import optuna
@@ -171,3 +172,18 @@ def open_storage(
     except StorageUnavailable as err:
         raise StorageUnavailable(scrub(str(err), url)) from None
     return wrapped
+
+
+def existing_storage(url: str) -> BaseStorage:
+    """Like `open_storage`, but a journal file must already exist (reading never creates one)."""
+    if url.endswith(".log") and not Path(url).is_file():
+        raise FileNotFoundError(
+            f"storage file {url!r} does not exist; pass the journal file the workers write"
+        )
+    return open_storage(url)
+
+
+def list_study_names(storage: BaseStorage, prefix: str | None = None) -> list[str]:
+    # Study names only: a summary would load every trial of every study in the storage.
+    names = optuna.get_all_study_names(storage)
+    return sorted(n for n in names if prefix is None or n.startswith(prefix))

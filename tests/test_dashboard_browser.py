@@ -19,7 +19,7 @@ from webdriver import Browser
 
 from nas_optuna.cli import main
 from nas_optuna.report.build import make_report, write_report
-from nas_optuna.report.data import storage_from_url
+from nas_optuna.storage_url import open_storage
 
 pytestmark = pytest.mark.browser
 
@@ -71,9 +71,7 @@ def dashboard(tmp_path):
     except ImportError:
         _missing("optuna-dashboard")
     path = str(tmp_path / "runs.log")
-    make_paired_studies(
-        storage_from_url(path), "web", n_trials=12, seeds=1, samplers=("ppo", "random", "tpe")
-    )
+    make_paired_studies(open_storage(path), "web", n_trials=12, seeds=1, samplers=("ppo", "random", "tpe"))
     assert (
         main(
             [
@@ -123,7 +121,7 @@ def test_dashboard_shows_both_studies_trial_genotype_and_report(dashboard, tmp_p
     base, ids, path = dashboard
     home = _browse(f"{base}/", tmp_path, "--dump-dom")
     assert "web-random-s0" in home and "web-tpe-s0" in home and "web-ppo-s0" in home
-    trial = optuna.load_study(study_name="web-tpe-s0", storage=storage_from_url(path)).trials[4]
+    trial = optuna.load_study(study_name="web-tpe-s0", storage=open_storage(path)).trials[4]
     trial_page = _browse(f"{base}/studies/{ids['web-tpe-s0']}/trials?numbers=4", tmp_path, "--dump-dom")
     assert trial.user_attrs["genotype"] in trial_page
     study_page = _browse(f"{base}/studies/{ids['web-tpe-s0']}", tmp_path, "--dump-dom")
@@ -148,7 +146,7 @@ def test_report_exports_png_and_svg(tmp_path):
     except ImportError:
         _missing("kaleido (static plotly export)")
     path = str(tmp_path / "runs.log")
-    make_paired_studies(storage_from_url(path), "png", n_trials=8, seeds=1)
+    make_paired_studies(open_storage(path), "png", n_trials=8, seeds=1)
     assert main(["report", "--storage", path, "--prefix", "png-", "--out", str(tmp_path / "r")]) == 0
     png = tmp_path / "r" / "figures" / "top_k.png"
     svg = tmp_path / "r" / "figures" / "top_k.svg"
@@ -244,7 +242,7 @@ return null;
 
 def test_genotype_cells_and_sampler_are_readable_in_the_dashboard(dashboard, tmp_path):
     base, ids, path = dashboard
-    trial = optuna.load_study(study_name="web-ppo-s0", storage=storage_from_url(path)).trials[4]
+    trial = optuna.load_study(study_name="web-ppo-s0", storage=open_storage(path)).trials[4]
     with Browser(_chromium(), _chromedriver(), tmp_path / "wd-profile", width=1400, height=900) as browser:
         browser.open(f"{base}/studies/{ids['web-ppo-s0']}/trials?numbers=4")
         for key in ("normal_cell", "reduction_cell"):
@@ -268,7 +266,7 @@ return [...document.querySelectorAll('.diagram svg')].map(svg => {
 
 
 def test_report_cell_diagrams_fit_the_page(tmp_path):
-    storage = storage_from_url(str(tmp_path / "d.log"))
+    storage = open_storage(str(tmp_path / "d.log"))
     make_paired_studies(storage, "d", n_trials=6, seeds=1)
     write_report(make_report(storage, prefix="d-"), tmp_path / "r", static=False)
     with Browser(_chromium(), _chromedriver(), tmp_path / "wd-profile", width=1000, height=900) as browser:

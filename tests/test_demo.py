@@ -6,7 +6,7 @@ import pytest
 
 from nas_optuna.cli import main
 from nas_optuna.demo import DemoPlan, check_plan, packaged_study_config
-from nas_optuna.report.data import storage_from_url
+from nas_optuna.storage_url import open_storage
 from nas_optuna.worker import main as worker_main
 
 
@@ -44,7 +44,7 @@ def test_plan_pairs_samplers_per_seed_and_follows_the_worker_contract(tmp_path):
 def test_demo_refuses_to_reuse_existing_studies_and_bad_settings(tmp_path):
     plan = _plan(tmp_path)
     plan.out_dir.mkdir()
-    optuna.create_study(study_name="d-ppo-s1", storage=storage_from_url(str(plan.storage_path)))
+    optuna.create_study(study_name="d-ppo-s1", storage=open_storage(str(plan.storage_path)))
     with pytest.raises(ValueError, match=r"already holds \['d-ppo-s1'\]"):
         check_plan(plan)
     with pytest.raises(ValueError, match="--seeds and --n-trials must be >= 1"):
@@ -60,7 +60,7 @@ def test_demo_runs_workers_and_writes_the_report(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "demo-ppo-s0 3/3" in printed and "demo-random-s0 3/3" in printed
     assert Path(out / "report" / "report.html").is_file()
-    study = optuna.load_study(study_name="demo-ppo-s0", storage=storage_from_url(str(out / "runs.log")))
+    study = optuna.load_study(study_name="demo-ppo-s0", storage=open_storage(str(out / "runs.log")))
     assert study.user_attrs["sampler"] == "ppo"
 
 
@@ -73,7 +73,7 @@ def test_demo_worker_commands_sample_the_same_trials_twice(tmp_path):
         plan.create_studies()
         for name in plan.study_names():  # the worker's own entry point, in this process
             assert worker_main(plan.worker_command(name)[4:]) == 0
-        storage = storage_from_url(str(plan.storage_path))
+        storage = open_storage(str(plan.storage_path))
         return {
             n: [t.params for t in optuna.load_study(study_name=n, storage=storage).trials]
             for n in plan.study_names()
@@ -92,13 +92,11 @@ def test_demo_runs_any_set_of_samplers(tmp_path, capsys):
     printed = capsys.readouterr().out
     for sampler in ("evolution", "random", "tpe"):
         assert f"demo-{sampler}-s0 6/6" in printed and f"{sampler}: best" in printed
-    study = optuna.load_study(study_name="demo-evolution-s0", storage=storage_from_url(str(out / "runs.log")))
+    study = optuna.load_study(study_name="demo-evolution-s0", storage=open_storage(str(out / "runs.log")))
     assert study.user_attrs["sampler"] == "evolution"
 
 
 def test_demo_journal_skips_fsync_and_reads_back_as_a_plain_journal_file(tmp_path, monkeypatch):
-    from nas_optuna.storage_url import open_storage
-
     synced = []
     monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd))
     path = tmp_path / "runs.log"

@@ -13,7 +13,7 @@ from nas_optuna.nb201 import (
     params_from_cellstr,
 )
 from nas_optuna.report.build import make_report, write_report
-from nas_optuna.report.data import storage_from_url
+from nas_optuna.storage_url import open_storage
 from nas_optuna.study_config import load_study_config, validate
 from nas_optuna.worker import main as worker_main
 
@@ -88,7 +88,7 @@ def test_nas_worker_and_report_run_on_the_nb201_study(tmp_path, caplog):
         argv += ["--sampler", sampler, "--n-trials", "45", "--seed", "0", "--create-study"]
         assert worker_main(argv) == 0
     assert "|+|" in caplog.text  # the log lines show the cell string
-    storage = storage_from_url(log)
+    storage = open_storage(log)
     study = optuna.load_study(study_name="nb-ppo-s0", storage=storage)
     assert len(study.trials) == 45 and all(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
     report = make_report(storage, prefix="nb-")

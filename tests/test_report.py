@@ -13,16 +13,17 @@ from nas_optuna.cli import main
 from nas_optuna.report import figures
 from nas_optuna.report.build import make_report, write_report
 from nas_optuna.report.dashboard import attach_to_dashboard
-from nas_optuna.report.data import StudyRun, TrialRecord, load_runs, storage_from_url
+from nas_optuna.report.data import StudyRun, TrialRecord, load_runs
 from nas_optuna.report.diagram import cell_svg
 from nas_optuna.report.html import render_html
 from nas_optuna.report.metrics import SamplerSummary, compare_samplers, top_k_curves
+from nas_optuna.storage_url import existing_storage, open_storage
 
 
 @pytest.fixture(scope="module")
 def journal(tmp_path_factory):
     path = str(tmp_path_factory.mktemp("report") / "runs.log")
-    storage = storage_from_url(path)
+    storage = open_storage(path)
     make_paired_studies(storage, "exp", n_trials=30, seeds=2)
     # A trial still running must not count.
     optuna.load_study(study_name="exp-tpe-s0", storage=storage).ask()
@@ -48,7 +49,7 @@ def test_top_k_curves_match_brute_force_with_duplicates():
 
 
 def test_load_runs_groups_by_sampler_and_ignores_running_trials(journal):
-    storage = storage_from_url(journal)
+    storage = open_storage(journal)
     runs = load_runs(storage, prefix="exp-")
     assert [(r.sampler, r.seed) for r in runs] == [("random", 0), ("random", 1), ("tpe", 0), ("tpe", 1)]
     tpe0 = runs[2]
@@ -87,7 +88,7 @@ def test_cell_diagram_is_valid_svg_with_every_op_and_output_edge():
 
 
 def test_choice_frequencies_sum_to_one_per_window(journal):
-    runs = load_runs(storage_from_url(journal), prefix="exp-random")
+    runs = load_runs(open_storage(journal), prefix="exp-random")
     labels, choices, z = figures.choice_frequencies(runs, "normal_b0_op_a", width=10)
     assert labels == ["1-10", "11-20", "21-30"]
     # Every op in the space's order, also those no trial of a window sampled (rows of zeros).
@@ -98,7 +99,7 @@ def test_choice_frequencies_sum_to_one_per_window(journal):
 
 
 def test_report_writes_html_json_and_summary(journal, tmp_path):
-    report = make_report(storage_from_url(journal), prefix="exp-")
+    report = make_report(open_storage(journal), prefix="exp-")
     paths = write_report(report, tmp_path, static=False)
     html = (tmp_path / "report.html").read_text()
     for name in ("exp-random-s0", "exp-tpe-s1", "fig-top_k", "fig-best_vs_seconds", "Normal cell"):
@@ -109,13 +110,13 @@ def test_report_writes_html_json_and_summary(journal, tmp_path):
     assert summary["compared_at_n_trials"] == 30
     best_tpe = summary["best"]["tpe"]
     assert best_tpe["genotype"] in html.replace("&#x27;", "'")
-    runs = load_runs(storage_from_url(journal), prefix="exp-tpe")
+    runs = load_runs(open_storage(journal), prefix="exp-tpe")
     assert best_tpe["value"] == max(t.value for r in runs for t in r.trials)
     assert {p.name for p in paths} >= {"report.html", "top_k.json", "reward_over_time.json"}
 
 
 def test_report_compares_every_pair_of_any_number_of_arms(tmp_path):
-    storage = storage_from_url(str(tmp_path / "arms.log"))
+    storage = open_storage(str(tmp_path / "arms.log"))
     arms = ("random", "tpe", "evolution", "pnas")
     make_paired_studies(storage, "arms", n_trials=12, seeds=2, samplers=arms)
     report = make_report(storage, prefix="arms-")
@@ -133,7 +134,7 @@ def test_report_compares_every_pair_of_any_number_of_arms(tmp_path):
 
 
 def test_ppo_study_gets_choice_heatmaps(tmp_path):
-    storage = storage_from_url(str(tmp_path / "ppo.log"))
+    storage = open_storage(str(tmp_path / "ppo.log"))
     make_paired_studies(storage, "p", n_trials=12, seeds=1, samplers=("ppo",))
     report = make_report(storage, prefix="p-")
     assert {"ppo_choices_normal", "ppo_choices_reduction"} <= set(report.figures)
@@ -142,7 +143,7 @@ def test_ppo_study_gets_choice_heatmaps(tmp_path):
 
 
 def test_a_study_not_started_yet_does_not_pull_the_comparison_to_zero(tmp_path):
-    storage = storage_from_url(str(tmp_path / "queued.log"))
+    storage = open_storage(str(tmp_path / "queued.log"))
     make_paired_studies(storage, "q", n_trials=10, seeds=2)
     optuna.create_study(study_name="q-tpe-s2", storage=storage, direction="maximize")  # queued
     report = make_report(storage, prefix="q-")
@@ -155,7 +156,7 @@ def test_a_study_not_started_yet_does_not_pull_the_comparison_to_zero(tmp_path):
 
 def test_runs_of_one_sampler_with_other_settings_are_separate_arms(tmp_path):
     pytest.importorskip("optuna_dashboard")
-    storage = storage_from_url(str(tmp_path / "arms.log"))
+    storage = open_storage(str(tmp_path / "arms.log"))
     names = make_paired_studies(storage, "a", n_trials=12, seeds=2, samplers=("ppo",))
     names += make_paired_studies(storage, "b", n_trials=12, seeds=1, samplers=("ppo",))
     settings = {"a-ppo-s0": {"batch_size": 20}, "a-ppo-s1": {"batch_size": 20}}
@@ -206,7 +207,7 @@ def test_show_draws_named_and_stored_genotypes(journal, tmp_path, capsys):
         main(["show", "--storage", journal, "--study", "exp-random-s0", "--trial", "3", "--out", str(html)])
         == 0
     )
-    trial = optuna.load_study(study_name="exp-random-s0", storage=storage_from_url(journal)).trials[3]
+    trial = optuna.load_study(study_name="exp-random-s0", storage=open_storage(journal)).trials[3]
     assert trial.user_attrs["genotype"] in capsys.readouterr().out
     assert main(["show", "--storage", journal, "--study", "exp-random-s0", "--trial", "99"]) == 2
     assert "has no trial 99" in capsys.readouterr().err
@@ -224,13 +225,13 @@ def test_show_counts_nasnet_a_parameters_and_mult_adds(tmp_path, capsys):
     assert "2@576 (N=2, F=24)" in out
 
 
-def test_storage_from_url_rejects_plain_names():
+def test_existing_storage_rejects_plain_names():
     with pytest.raises(ValueError, match="is neither a"):
-        storage_from_url(f"runs-{uuid.uuid4().hex}.db")
+        existing_storage(f"runs-{uuid.uuid4().hex}.db")
 
 
 def test_same_genotype_twice_counts_once(tmp_path):
-    storage = storage_from_url(str(tmp_path / "dup.log"))
+    storage = open_storage(str(tmp_path / "dup.log"))
     study = optuna.create_study(study_name="d-random-s0", storage=storage, direction="maximize")
     space = nasnet_space()
     for value in (0.9, 0.5):
@@ -271,7 +272,7 @@ def test_ppo_diagnostics_figure_plots_each_key_per_study():
 def test_dashboard_cards_take_the_card_size_one_block_each(tmp_path):
     from nas_optuna.report.dashboard import dashboard_figures
 
-    storage = storage_from_url(str(tmp_path / "cards.log"))
+    storage = open_storage(str(tmp_path / "cards.log"))
     make_paired_studies(storage, "c", n_trials=12, seeds=1, samplers=("ppo", "random"))
     report = make_report(storage, prefix="c-")
     ppo = next(r for r in report.runs if r.sampler == "ppo")
@@ -290,7 +291,7 @@ def test_dashboard_cards_take_the_card_size_one_block_each(tmp_path):
 
 def test_report_leaves_out_rerank_and_foreign_studies_and_names_what_holds_the_budget(tmp_path, capsys):
     path = str(tmp_path / "mixed.log")
-    storage = storage_from_url(path)
+    storage = open_storage(path)
     make_paired_studies(storage, "m", n_trials=12, seeds=1)
     rerank = optuna.create_study(study_name="m-random-s0-rerank", storage=storage, direction="maximize")
     rerank.set_user_attr("rerank_settings", {"epochs": 5})

@@ -9,7 +9,7 @@ from report_studies import make_paired_studies
 
 from nas_optuna.report.build import make_report
 from nas_optuna.report.dashboard import attach_to_dashboard
-from nas_optuna.report.data import storage_from_url
+from nas_optuna.storage_url import open_storage
 
 pytestmark = pytest.mark.services
 
@@ -23,7 +23,7 @@ URLS = {
 @pytest.fixture(params=sorted(URLS))
 def storage(request):
     try:
-        storage = storage_from_url(URLS[request.param])
+        storage = open_storage(URLS[request.param])
         optuna.get_all_study_names(storage)  # Redis connects only on first use
         return storage
     except Exception as err:  # driver missing or server down: each library raises its own error

@@ -146,3 +146,14 @@ def test_space_of_params_restores_the_preset_order_from_shuffled_names(space):
     genotype = random_genotype(0, space)
     assert genotype_from_params(params_from_genotype(genotype, space), rebuilt) == genotype
     assert space_of_params(["lr"]) == {}
+
+
+def test_genotype_of_trial_prefers_the_recorded_genotype_and_else_rebuilds_it_from_params():
+    from nas_optuna.space import genotype_of_trial
+
+    shared = random_genotype(np.random.default_rng(3), pnas_space())
+    shared_params = params_from_genotype(shared, pnas_space())
+    assert genotype_of_trial(params_from_genotype(NASNET_A), {}) == NASNET_A
+    assert genotype_of_trial(shared_params, {}) == shared
+    # A recorded genotype wins over the params.
+    assert genotype_of_trial(shared_params, {"genotype": str(NASNET_A)}) == NASNET_A

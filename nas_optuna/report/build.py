@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import optuna
-import plotly.graph_objects as go
 from optuna.storages import BaseStorage
 
 from nas_optuna.report import figures
 from nas_optuna.report.arms import held_back_note
+from nas_optuna.report.contents import Report
 from nas_optuna.report.data import StudyRun, TrialRecord, load_runs, runs_by_sampler
+from nas_optuna.report.html import render_html
 from nas_optuna.report.metrics import (
-    Comparison,
-    SamplerSummary,
     common_budget,
     compare_samplers,
     summarize,
@@ -24,19 +22,6 @@ from nas_optuna.report.metrics import (
 )
 
 PPO_NAMES = ("ppo", "ppo_lstm", "ppolstm")
-
-
-@dataclass
-class Report:
-    runs: list[StudyRun]
-    grouped: dict[str, list[StudyRun]]
-    n_common: int
-    summaries: list[SamplerSummary]
-    comparisons: list[Comparison]
-    best: dict[str, tuple[StudyRun, TrialRecord]]  # per sampler: its best unique architecture
-    figures: dict[str, go.Figure] = field(default_factory=dict)
-    diagnostics: dict[str, list[dict]] = field(default_factory=dict)  # PPO updates per study
-    notes: list[str] = field(default_factory=list)
 
 
 def make_report(
@@ -93,7 +78,7 @@ def _add_ppo_section(report: Report, storage: BaseStorage, n_windows: int) -> No
             name = choice_figure_name(role, arm_runs[0], several_arms=len(arms) > 1)
             report.figures[name] = figures.figure_choice_heatmaps(arm_runs, role, n_windows)
     try:
-        from nas_optuna import PPOLSTMSampler  # the sampler lands separately; import only when needed
+        from nas_optuna import PPOLSTMSampler  # imports torch: only for reports with PPO studies
     except ImportError as err:
         report.notes.append(f"PPO diagnostics skipped: cannot import PPOLSTMSampler ({err}).")
         return
@@ -129,8 +114,6 @@ def _roles(runs: list[StudyRun]) -> list[str]:
 
 def write_report(report: Report, out_dir: str | Path, static: bool = True) -> list[Path]:
     """report.html (self-contained), figures/*.json, and figures/*.png/svg when kaleido works."""
-    from nas_optuna.report.html import render_html
-
     out = Path(out_dir)
     fig_dir = out / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)

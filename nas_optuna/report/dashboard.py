@@ -13,8 +13,9 @@ import optuna
 import plotly.graph_objects as go
 from optuna.storages import BaseStorage
 
-from nas_optuna.report.build import PPO_NAMES, Report, choice_figure_name
+from nas_optuna.report.build import PPO_NAMES, choice_figure_name
 from nas_optuna.report.card_figures import CARD_TITLES, block_choice_cards, diagnostic_cards, fit_card
+from nas_optuna.report.contents import Report
 from nas_optuna.report.data import StudyRun
 from nas_optuna.report.metrics import format_budget, format_mean_sd
 

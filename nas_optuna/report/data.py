@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import optuna
@@ -16,46 +15,9 @@ from optuna.distributions import CategoricalDistribution
 from optuna.storages import BaseStorage
 from optuna.trial import TrialState
 
-from nas_optuna.genotype import Genotype
 from nas_optuna.report.arms import not_an_arm, sampler_from_name
-from nas_optuna.space import genotype_from_params, space_of_params
-
-
-def existing_storage(url: str) -> BaseStorage:
-    """Like `storage_from_url`, but a journal file must already exist (reading never creates one)."""
-    if url.endswith(".log") and not Path(url).is_file():
-        raise FileNotFoundError(
-            f"storage file {url!r} does not exist; pass the journal file the workers write"
-        )
-    return storage_from_url(url)
-
-
-def storage_from_url(url: str) -> BaseStorage:
-    """A storage for a URL: '*.log' files are journal files, 'redis://' journal in Redis, else RDB.
-
-    Defers to the worker's `nas_optuna.storage_url.open_storage` (retries, driver fallbacks)
-    where that module is installed.
-    """
-    try:
-        from nas_optuna.storage_url import open_storage
-    except ImportError:
-        pass
-    else:
-        return open_storage(url)
-    if url.endswith(".log"):
-        from optuna.storages.journal import JournalFileBackend
-
-        return optuna.storages.JournalStorage(JournalFileBackend(url))
-    if url.startswith(("redis://", "rediss://")):
-        from optuna.storages.journal import JournalRedisBackend
-
-        return optuna.storages.JournalStorage(JournalRedisBackend(url))
-    if "://" not in url:
-        raise ValueError(
-            f"storage {url!r} is neither a journal file ('*.log') nor a URL; "
-            "give e.g. 'runs.log', 'sqlite:///runs.db' or 'postgresql://user@host/db'"
-        )
-    return optuna.storages.RDBStorage(url)
+from nas_optuna.space import genotype_of_trial
+from nas_optuna.storage_url import list_study_names
 
 
 @dataclass(frozen=True)
@@ -91,12 +53,6 @@ class StudyRun:
     @property
     def values(self) -> list[float]:
         return [t.value for t in self.trials]
-
-
-def list_study_names(storage: BaseStorage, prefix: str | None = None) -> list[str]:
-    # Study names only: a summary would load every trial of every study in the storage.
-    names = optuna.get_all_study_names(storage)
-    return sorted(n for n in names if prefix is None or n.startswith(prefix))
 
 
 def load_runs(
@@ -178,13 +134,6 @@ def _record(trial: optuna.trial.FrozenTrial) -> TrialRecord:
         params=dict(trial.params),
         user_attrs=dict(attrs),
     )
-
-
-def genotype_of_trial(params: dict[str, Any], user_attrs: dict[str, Any]) -> Genotype:
-    """The trial's genotype: its "genotype" user attr, else rebuilt from its params."""
-    if user_attrs.get("genotype"):
-        return Genotype.from_string(str(user_attrs["genotype"]))
-    return genotype_from_params(params, space_of_params(params))
 
 
 def _genotype_key(params: dict[str, Any], user_attrs: dict[str, Any]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from nas_optuna.genotype import Genotype
-from nas_optuna.report.build import Report
+from nas_optuna.report.contents import Report
 from nas_optuna.report.diagram import genotype_svgs
 from nas_optuna.report.metrics import format_budget, format_mean_sd
 
