@@ -8,17 +8,22 @@ applies them reaches the same bits, so workers agree without talking to each oth
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import asdict
+from dataclasses import dataclass
 import hashlib
 import io
 import json
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 
 import torch
 
-from .memory import Entry, Memory
+from .memory import Entry
+from .memory import Memory
 from .policy import LSTMPolicy
-from .ppo import PPOSettings, make_optimizer, ppo_update
+from .ppo import make_optimizer
+from .ppo import ppo_update
+from .ppo import PPOSettings
+
 
 ADVANTAGES = ("ema", "rank", "zscore")
 
@@ -122,23 +127,47 @@ class Learner:
             actions = None if sample.actions is None else tuple(sample.actions)
             log_probs = None if sample.log_probs is None else tuple(sample.log_probs)
             self.memory.add(
-                Entry(sample.number, sample.reward, advantage, actions, log_probs, sample.policy_version)
+                Entry(
+                    sample.number,
+                    sample.reward,
+                    advantage,
+                    actions,
+                    log_probs,
+                    sample.policy_version,
+                )
             )
         self.memory.keep_from((self.version + 1) * self.settings.stride - self.settings.batch_size)
         actions, log_probs, advantages = [], [], []
         window = self.memory.window
-        for entry, advantage in zip(window, self.memory.advantages(self.settings.advantage), strict=True):
-            if entry.log_probs is None or self.version - entry.policy_version > self.settings.max_staleness:
+        for entry, advantage in zip(
+            window, self.memory.advantages(self.settings.advantage), strict=True
+        ):
+            if (
+                entry.log_probs is None
+                or self.version - entry.policy_version > self.settings.max_staleness
+            ):
                 continue  # reward still informs the baseline, but no policy gradient
             actions.append(list(entry.actions))
             log_probs.append(list(entry.log_probs))
             advantages.append(advantage)
-        elites = [list(e.actions) for e in self.memory.elites] if self.settings.ppo.elite_weight else []
-        stats: dict[str, float | int | None] = {"entropy": None, "approx_kl": None, "clip_fraction": None}
+        elites = (
+            [list(e.actions) for e in self.memory.elites] if self.settings.ppo.elite_weight else []
+        )
+        stats: dict[str, float | int | None] = {
+            "entropy": None,
+            "approx_kl": None,
+            "clip_fraction": None,
+        }
         if actions:
             stats.update(
                 ppo_update(
-                    self.policy, self.optimizer, actions, log_probs, advantages, self.settings.ppo, elites
+                    self.policy,
+                    self.optimizer,
+                    actions,
+                    log_probs,
+                    advantages,
+                    self.settings.ppo,
+                    elites,
                 )
             )
         self.version += 1

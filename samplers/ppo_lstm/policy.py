@@ -8,13 +8,15 @@ in NumPy (cheap per ask); training runs the LSTM once over the recorded actions 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from collections.abc import Sequence
 import contextlib
-from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
+
 
 _MASKED_LOGIT = -1e9  # padded choices of short decisions; finite, so 0 * logp stays 0
 
@@ -111,7 +113,10 @@ class LSTMPolicy(nn.Module):
         return self.sample_many(None, 1, forced=[list(actions)])[1][0]
 
     def sample_many(
-        self, rng: np.random.RandomState | None, count: int, forced: Sequence[Sequence[int]] | None = None
+        self,
+        rng: np.random.RandomState | None,
+        count: int,
+        forced: Sequence[Sequence[int]] | None = None,
     ) -> tuple[list[list[int]], list[list[float]]]:
         """`count` rollouts drawn side by side, row r the same bits as the r-th of `count` calls
         of `sample` (the same uniforms, in the same order); NumPy's per-call cost is shared.

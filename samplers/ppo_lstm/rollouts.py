@@ -23,6 +23,7 @@ from .learner import Learner
 from .memory import digest
 from .policy import LSTMPolicy
 
+
 MAX_PROPOSALS = 32
 MAX_WALK = 200
 
@@ -34,7 +35,9 @@ class RolloutQueue:
         self._queue: list[tuple[list[int], list[float]]] = []
         self._used = 0  # rollouts used of the current weights
         self._draw_size: int | None = None  # None: the whole batch window (one worker assumed)
-        self._handed: dict[int, int] = {}  # digest -> trial number, for rollouts not yet learned from
+        self._handed: dict[
+            int, int
+        ] = {}  # digest -> trial number, for rollouts not yet learned from
 
     def next(
         self, learner: Learner, number: int, rng: np.random.RandomState, deduplicate: bool = False

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
+from optuna.testing.pytest_samplers import BasicSamplerTestCase
+from optuna.testing.pytest_samplers import RelativeSamplerTestCase
+from optuna.testing.pytest_samplers import SingleOnlySamplerTestCase
 import pytest
-from optuna.testing.pytest_samplers import (
-    BasicSamplerTestCase,
-    RelativeSamplerTestCase,
-    SingleOnlySamplerTestCase,
-)
 
 from .. import PNASSampler
 
@@ -16,4 +14,6 @@ class TestPNASSampler(BasicSamplerTestCase, RelativeSamplerTestCase, SingleOnlyS
     @pytest.fixture
     def sampler(self):
         # Two random trials, a small fast ensemble: the contract's short studies use the predictor.
-        return lambda: PNASSampler(seed=0, n_startup_trials=2, fit_steps=5, hidden_size=4, refit_every=1)
+        return lambda: PNASSampler(
+            seed=0, n_startup_trials=2, fit_steps=5, hidden_size=4, refit_every=1
+        )

@@ -11,7 +11,9 @@ import numpy as np
 import optuna
 
 from .. import PNASSampler
-from ._toy import TOY_SPACE, score
+from ._toy import score
+from ._toy import TOY_SPACE
+
 
 N_WORKERS = 2
 TRIALS_PER_WORKER = 50
@@ -29,7 +31,9 @@ def _worker(path: str, study_name: str, seed: int) -> None:
     rng = np.random.default_rng(seed)
 
     def objective(trial):
-        params = {name: trial.suggest_categorical(name, d.choices) for name, d in TOY_SPACE.items()}
+        params = {
+            name: trial.suggest_categorical(name, d.choices) for name, d in TOY_SPACE.items()
+        }
         trial.set_user_attr("worker", seed)
         time.sleep(float(rng.uniform(0, 0.01)))  # uneven "training" times interleave the workers
         return score(params)
@@ -49,7 +53,9 @@ def test_two_processes_on_one_journal_file(tmp_path):
         worker.join(timeout=300)
     assert [w.exitcode for w in workers] == [0] * N_WORKERS
 
-    trials = sorted(optuna.load_study(study_name=name, storage=_storage(path)).trials, key=lambda t: t.number)
+    trials = sorted(
+        optuna.load_study(study_name=name, storage=_storage(path)).trials, key=lambda t: t.number
+    )
     assert len(trials) == N_WORKERS * TRIALS_PER_WORKER
     assert all(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
     assert {t.user_attrs["worker"] for t in trials[STARTUP:]} == {0, 1}

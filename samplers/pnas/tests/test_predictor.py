@@ -6,7 +6,9 @@ import numpy as np
 from optuna.distributions import CategoricalDistribution
 
 from ..candidates import mutations
-from ..predictor import Ensemble, TokenEncoder
+from ..predictor import Ensemble
+from ..predictor import TokenEncoder
+
 
 SPACE = {f"d{i}": CategoricalDistribution(tuple(range(5))) for i in range(8)}
 

@@ -11,6 +11,7 @@ import pytest
 from .. import PNASSampler
 from ._toy import toy_objective
 
+
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
@@ -21,7 +22,9 @@ def _run(sampler, n_trials=120):
 
 
 def test_it_beats_random_search_on_the_toy_problem():
-    pnas = np.mean([np.mean([t.value for t in _run(PNASSampler(seed=s)).trials[-40:]]) for s in range(2)])
+    pnas = np.mean(
+        [np.mean([t.value for t in _run(PNASSampler(seed=s)).trials[-40:]]) for s in range(2)]
+    )
     random = np.mean(
         [
             np.mean([t.value for t in _run(optuna.samplers.RandomSampler(seed=s)).trials[-40:]])
@@ -58,12 +61,16 @@ def test_predict_needs_results_then_ranks_the_target_first():
 
 
 def test_numeric_parameters_go_to_the_independent_sampler_with_one_warning(caplog):
-    study = optuna.create_study(direction="maximize", sampler=PNASSampler(seed=0, n_startup_trials=2))
+    study = optuna.create_study(
+        direction="maximize", sampler=PNASSampler(seed=0, n_startup_trials=2)
+    )
     optuna.logging.enable_propagation()
     try:
         with caplog.at_level(logging.WARNING):
             study.optimize(
-                lambda t: t.suggest_float("x", 0, 1) + (t.suggest_categorical("c", ["a", "b"]) == "a"),
+                lambda t: (
+                    t.suggest_float("x", 0, 1) + (t.suggest_categorical("c", ["a", "b"]) == "a")
+                ),
                 n_trials=6,
             )
     finally:
@@ -77,7 +84,9 @@ def test_define_by_run_branches_are_predicted_and_drawn_per_name():
             return trial.suggest_categorical("kernel", [3, 5, 7]) / 7
         return 0.3 if trial.suggest_categorical("pool_type", ["max", "avg"]) == "max" else 0.2
 
-    study = optuna.create_study(direction="maximize", sampler=PNASSampler(seed=0, n_startup_trials=4))
+    study = optuna.create_study(
+        direction="maximize", sampler=PNASSampler(seed=0, n_startup_trials=4)
+    )
     study.optimize(objective, n_trials=8)  # only 8 distinct architectures exist
     assert max(t.value for t in study.trials) == 1.0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import optuna
 from optuna.distributions import CategoricalDistribution
 
+
 TOY_SPACE = {f"d{i}": CategoricalDistribution(tuple("abcd")) for i in range(8)}
 TARGET = {name: "abcd"[(3 * i + 1) % 4] for i, name in enumerate(TOY_SPACE)}
 

@@ -13,7 +13,9 @@ import pytest
 import torch
 
 from .. import PPOLSTMSampler
-from ._toy import TARGET, TOY_SPACE
+from ._toy import TARGET
+from ._toy import TOY_SPACE
+
 
 N_WORKERS = 4
 TRIALS_PER_WORKER = 25
@@ -46,7 +48,9 @@ def _worker(target: str, study_name: str, seed: int, out_path: str) -> None:
 
     def objective(trial):
         time.sleep(float(rng.uniform(0, 0.01)))  # uneven "training" times interleave the workers
-        hits = [trial.suggest_categorical(name, d.choices) == TARGET[name] for name, d in SPACE.items()]
+        hits = [
+            trial.suggest_categorical(name, d.choices) == TARGET[name] for name, d in SPACE.items()
+        ]
         return sum(hits) / len(hits)
 
     study.optimize(objective, n_trials=TRIALS_PER_WORKER)
@@ -58,11 +62,14 @@ def _worker(target: str, study_name: str, seed: int, out_path: str) -> None:
 
 def _run_shared_study(target: str, tmp_path) -> None:
     study_name = f"ppo-shared-{uuid.uuid4().hex}"
-    study = optuna.create_study(study_name=study_name, storage=_storage(target), direction="maximize")
+    study = optuna.create_study(
+        study_name=study_name, storage=_storage(target), direction="maximize"
+    )
     context = multiprocessing.get_context("spawn")
     outputs = [str(tmp_path / f"policy-{i}.pt") for i in range(N_WORKERS)]
     workers = [
-        context.Process(target=_worker, args=(target, study_name, i, outputs[i])) for i in range(N_WORKERS)
+        context.Process(target=_worker, args=(target, study_name, i, outputs[i]))
+        for i in range(N_WORKERS)
     ]
     for worker in workers:
         worker.start()

@@ -5,7 +5,8 @@ import optuna
 import pytest
 
 from .. import PPOLSTMSampler
-from ._toy import TOY_SPACE, toy_objective
+from ._toy import toy_objective
+from ._toy import TOY_SPACE
 
 
 def _mean_of_last(sampler: optuna.samplers.BaseSampler, n_trials: int, last: int) -> float:
@@ -25,7 +26,9 @@ def test_minimize_negates_the_reward():
     def loss(trial):  # minimising the misses is maximising the hits
         return 1.0 - toy_objective(trial)
 
-    study = optuna.create_study(direction="minimize", sampler=PPOLSTMSampler(search_space=TOY_SPACE, seed=1))
+    study = optuna.create_study(
+        direction="minimize", sampler=PPOLSTMSampler(search_space=TOY_SPACE, seed=1)
+    )
     study.optimize(loss, n_trials=600)
     assert np.mean([t.value for t in study.trials[-100:]]) < 0.5
     assert PPOLSTMSampler.diagnostics(study)[-1]["mean_reward"] < 0  # reward = -loss

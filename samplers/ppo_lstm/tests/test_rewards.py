@@ -7,7 +7,8 @@ import optuna
 import pytest
 
 from .. import PPOLSTMSampler
-from ._toy import TOY_SPACE, toy_objective
+from ._toy import toy_objective
+from ._toy import TOY_SPACE
 
 
 def _run_one_batch(direction: str) -> dict:

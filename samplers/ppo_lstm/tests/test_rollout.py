@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..learner import Learner, LearnerSettings
+from ..learner import Learner
+from ..learner import LearnerSettings
 from ..policy import LSTMPolicy
 from ..rollouts import RolloutQueue
 

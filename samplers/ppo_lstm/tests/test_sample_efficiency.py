@@ -8,15 +8,20 @@ import json
 
 import numpy as np
 import optuna
+from optuna.distributions import CategoricalDistribution
 import pytest
 import torch
-from optuna.distributions import CategoricalDistribution
 
 from .. import PPOLSTMSampler
-from ..learner import Learner, LearnerSettings, Sample
-from ..memory import Entry, Memory
+from ..learner import Learner
+from ..learner import LearnerSettings
+from ..learner import Sample
+from ..memory import Entry
+from ..memory import Memory
 from ..sampler import learner_settings
-from ._toy import TOY_SPACE, toy_objective
+from ._toy import toy_objective
+from ._toy import TOY_SPACE
+
 
 SMALL = {f"x{i}": CategoricalDistribution((0, 1)) for i in range(3)}  # 8 architectures
 
@@ -26,7 +31,9 @@ def _objective(trial: optuna.Trial) -> float:
 
 
 def test_no_architecture_twice_until_the_space_is_exhausted_and_then_it_still_terminates():
-    study = optuna.create_study(direction="maximize", sampler=PPOLSTMSampler(seed=0, search_space=SMALL))
+    study = optuna.create_study(
+        direction="maximize", sampler=PPOLSTMSampler(seed=0, search_space=SMALL)
+    )
     study.optimize(_objective, n_trials=8)
     keys = [tuple(t.params.values()) for t in study.trials]
     assert len(set(keys)) == 8
@@ -38,11 +45,15 @@ def test_without_deduplicate_a_converging_policy_repeats_itself():
     sampler = PPOLSTMSampler(seed=0, search_space=SMALL, deduplicate=False)
     study = optuna.create_study(direction="maximize", sampler=sampler)
     study.optimize(_objective, n_trials=30)
-    assert len({tuple(t.params.values()) for t in study.trials}) < 30  # so the option does something
+    assert (
+        len({tuple(t.params.values()) for t in study.trials}) < 30
+    )  # so the option does something
 
 
 def test_an_update_every_5_trials_trains_on_the_window_of_the_last_20():
-    study = optuna.create_study(direction="maximize", sampler=PPOLSTMSampler(seed=0, search_space=TOY_SPACE))
+    study = optuna.create_study(
+        direction="maximize", sampler=PPOLSTMSampler(seed=0, search_space=TOY_SPACE)
+    )
     study.optimize(toy_objective, n_trials=41)
     updates = PPOLSTMSampler.diagnostics(study)
     assert [u["policy_version"] for u in updates] == list(range(1, 9))
@@ -70,7 +81,9 @@ def test_elites_are_the_best_distinct_architectures_earlier_trial_first_on_ties(
 
 
 def test_an_enqueued_architecture_can_be_an_elite_and_is_not_sampled_again():
-    study = optuna.create_study(direction="maximize", sampler=PPOLSTMSampler(seed=0, search_space=SMALL))
+    study = optuna.create_study(
+        direction="maximize", sampler=PPOLSTMSampler(seed=0, search_space=SMALL)
+    )
     study.enqueue_trial({"x0": 1, "x1": 1, "x2": 1})  # the best one
     study.optimize(_objective, n_trials=7)
     learner = study.sampler._lineage.learner
@@ -106,12 +119,21 @@ def test_the_paper_preset_is_the_published_controller_with_its_old_fingerprint()
         20,
         "ema",
     )
-    assert paper.ppo.entropy_weight == 1e-5 and paper.baseline_decay == 0.95 and paper.hidden_size == 100
+    assert (
+        paper.ppo.entropy_weight == 1e-5
+        and paper.baseline_decay == 0.95
+        and paper.hidden_size == 100
+    )
     assert not PPOLSTMSampler.paper()._deduplicate and paper.elite_size == 0
     # Written as before these settings existed, so studies started then keep their checkpoints.
-    assert not {"update_every", "advantage", "elite_size", "elite_weight"} & set(_flat_keys(paper.as_json()))
+    assert not {"update_every", "advantage", "elite_size", "elite_weight"} & set(
+        _flat_keys(paper.as_json())
+    )
     assert (
-        learner_settings((5, 5), PPOLSTMSampler.paper(learning_rate=0.01)._settings).ppo.learning_rate == 0.01
+        learner_settings(
+            (5, 5), PPOLSTMSampler.paper(learning_rate=0.01)._settings
+        ).ppo.learning_rate
+        == 0.01
     )
 
 

@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from .. import PPOLSTMSampler
-from ._toy import TOY_SPACE, toy_objective
+from ._toy import toy_objective
+from ._toy import TOY_SPACE
 
 
 def _params(sampler: PPOLSTMSampler, n_trials: int = 30) -> list[dict]:
@@ -61,7 +62,9 @@ def test_warm_start_from_a_saved_policy_and_from_a_study(tmp_path):
 
 
 def test_warm_start_on_another_space_is_refused(tmp_path):
-    source = optuna.create_study(direction="maximize", sampler=PPOLSTMSampler(search_space=TOY_SPACE))
+    source = optuna.create_study(
+        direction="maximize", sampler=PPOLSTMSampler(search_space=TOY_SPACE)
+    )
     source.optimize(toy_objective, n_trials=2)
     source.sampler.save_policy(source, tmp_path / "policy.pt")
     smaller = dict(list(TOY_SPACE.items())[:4])
@@ -101,7 +104,8 @@ def test_a_joining_worker_starts_from_the_checkpoint_not_from_scratch(
 
 def test_other_settings_on_a_shared_study_are_refused():
     study = optuna.create_study(
-        direction="maximize", sampler=PPOLSTMSampler(search_space=TOY_SPACE, batch_size=2, checkpoint_every=1)
+        direction="maximize",
+        sampler=PPOLSTMSampler(search_space=TOY_SPACE, batch_size=2, checkpoint_every=1),
     )
     study.optimize(toy_objective, n_trials=5)
     study.sampler = PPOLSTMSampler(
@@ -117,9 +121,9 @@ def test_without_search_space_the_first_complete_trial_fixes_the_order():
     names = ["zeta", "alpha", "mid"]  # not sorted: the order of suggestion is kept
 
     def objective(trial):
-        return sum(trial.suggest_categorical(n, ["x", "y", "z"]) == "y" for n in names) + trial.suggest_float(
-            "lr", 0, 1
-        )
+        return sum(
+            trial.suggest_categorical(n, ["x", "y", "z"]) == "y" for n in names
+        ) + trial.suggest_float("lr", 0, 1)
 
     study = optuna.create_study(direction="maximize", sampler=PPOLSTMSampler(seed=0, batch_size=2))
     study.optimize(objective, n_trials=6)

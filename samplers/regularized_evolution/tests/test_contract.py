@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
+from optuna.testing.pytest_samplers import BasicSamplerTestCase
+from optuna.testing.pytest_samplers import RelativeSamplerTestCase
+from optuna.testing.pytest_samplers import SingleOnlySamplerTestCase
 import pytest
-from optuna.testing.pytest_samplers import (
-    BasicSamplerTestCase,
-    RelativeSamplerTestCase,
-    SingleOnlySamplerTestCase,
-)
 
 from .. import RegularizedEvolutionSampler
 

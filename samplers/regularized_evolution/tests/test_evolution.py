@@ -6,11 +6,16 @@ import logging
 
 import numpy as np
 import optuna
+from optuna.distributions import CategoricalDistribution
+from optuna.distributions import FloatDistribution
 import pytest
-from optuna.distributions import CategoricalDistribution, FloatDistribution
 
 from .. import RegularizedEvolutionSampler
-from ._toy import TOY_SPACE, hamming, score, toy_objective
+from ._toy import hamming
+from ._toy import score
+from ._toy import toy_objective
+from ._toy import TOY_SPACE
+
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -33,7 +38,12 @@ def test_first_population_size_trials_are_random_then_children_differ_from_a_mem
         # Its parent is one of them, one decision away (a sibling may be an exact twin).
         assert 1 in {hamming(child.params, t.params) for t in alive}, child.number
     # Random trials are not one mutation apart from their predecessors as a rule.
-    assert sum(min(hamming(t.params, s.params) for s in trials[: t.number]) == 1 for t in trials[1:10]) < 5
+    assert (
+        sum(
+            min(hamming(t.params, s.params) for s in trials[: t.number]) == 1 for t in trials[1:10]
+        )
+        < 5
+    )
 
 
 def test_population_is_the_last_complete_trials_read_from_the_storage():
@@ -44,14 +54,18 @@ def test_population_is_the_last_complete_trials_read_from_the_storage():
     for i in range(1, 30):
         study.add_trial(_trial(_params(i), 0.1 + 0.001 * i))
     study.add_trial(
-        optuna.create_trial(state=optuna.trial.TrialState.FAIL, params=_params(5), distributions=TOY_SPACE)
+        optuna.create_trial(
+            state=optuna.trial.TrialState.FAIL, params=_params(5), distributions=TOY_SPACE
+        )
     )
     best_alive = study.trials[29]
     for seed in range(5):
         sampler = RegularizedEvolutionSampler(population_size=20, sample_size=20, seed=seed)
         study.sampler = sampler
         trial = study.ask()
-        params = {name: trial.suggest_categorical(name, d.choices) for name, d in TOY_SPACE.items()}
+        params = {
+            name: trial.suggest_categorical(name, d.choices) for name, d in TOY_SPACE.items()
+        }
         assert sampler.parent_of(study, trial).number == best_alive.number
         assert hamming(params, best_alive.params) == 1
         study.tell(trial, state=optuna.trial.TrialState.FAIL)  # keep the population as it was
@@ -72,14 +86,18 @@ def test_identity_mutation_copies_the_parent():
     study = optuna.create_study(direction="maximize")
     for i in range(4):
         study.add_trial(_trial(_params(i), float(i)))
-    study.sampler = RegularizedEvolutionSampler(population_size=4, sample_size=4, identity_probability=1.0)
+    study.sampler = RegularizedEvolutionSampler(
+        population_size=4, sample_size=4, identity_probability=1.0
+    )
     trial = study.ask(TOY_SPACE)
     assert trial.params == study.trials[3].params
 
 
 def test_same_seed_same_search_other_seed_another():
     def run(seed):
-        study = optuna.create_study(direction="maximize", sampler=RegularizedEvolutionSampler(seed=seed))
+        study = optuna.create_study(
+            direction="maximize", sampler=RegularizedEvolutionSampler(seed=seed)
+        )
         study.optimize(toy_objective, n_trials=80)
         return [t.params for t in study.trials]
 
@@ -131,7 +149,9 @@ def test_numeric_parameters_go_to_the_independent_sampler_with_one_warning(caplo
     optuna.logging.enable_propagation()
     try:
         with caplog.at_level(logging.WARNING):
-            study.optimize(lambda t: t.suggest_float("x", 0, 1) + t.suggest_float("y", 0, 1), n_trials=5)
+            study.optimize(
+                lambda t: t.suggest_float("x", 0, 1) + t.suggest_float("y", 0, 1), n_trials=5
+            )
     finally:
         optuna.logging.disable_propagation()
     warnings = [r for r in caplog.records if "categorical parameters only" in r.getMessage()]

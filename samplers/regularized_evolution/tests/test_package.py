@@ -1,14 +1,17 @@
 """The package stays publishable on OptunaHub: no nas_optuna imports, front matter complete."""
 
-import re
 from pathlib import Path
+import re
+
 
 PACKAGE = Path(__file__).parents[1]
 
 
 def test_package_never_imports_nas_optuna():
     for path in PACKAGE.rglob("*.py"):
-        imports = [line for line in path.read_text().splitlines() if re.match(r"\s*(from|import)\s", line)]
+        imports = [
+            line for line in path.read_text().splitlines() if re.match(r"\s*(from|import)\s", line)
+        ]
         assert not [line for line in imports if "nas_optuna" in line], path
 
 
