@@ -221,8 +221,8 @@ class PNASSampler(BaseSampler):
         x = encoder.encode([t.params for t in complete])
         y = np.array([t.value for t in complete], dtype=np.float64)
         ensemble.fit(x, y, folds=np.array([t.number for t in complete]))
-        same_encoder = old is not None and old.names == names
-        fit = _Fit(len(complete), names, encoder, ensemble, old.done_rows if same_encoder else {})
+        done_rows = old.done_rows if old is not None and old.names == names else {}
+        fit = _Fit(len(complete), names, encoder, ensemble, done_rows)
         self._fits[study.study_name] = fit
         return fit
 

@@ -125,7 +125,11 @@ class LSTMPolicy(nn.Module):
         token_gates, w_hh = w["token_gates"], w["w_hh"]
         size = w_hh.shape[1]
         steps = len(self.n_choices)
-        uniforms = None if forced is not None else rng.random_sample((count, steps))
+        uniforms = None
+        if forced is None:
+            if rng is None:
+                raise ValueError("LSTMPolicy.sample_many needs an rng unless `forced` is given.")
+            uniforms = rng.random_sample((count, steps))
         h = np.zeros((count, size))
         c = np.zeros((count, size))
         gates = np.empty((count, 4 * size))
@@ -159,9 +163,10 @@ class LSTMPolicy(nn.Module):
             probs = np.exp(logits)
             total = probs.sum(axis=1)
             # Inverse CDF: the first choice whose cumulative mass reaches the uniform.
-            if uniforms is None:
+            if forced is not None:
                 action = np.array([row[t] for row in forced], dtype=np.intp)
             else:
+                assert uniforms is not None  # drawn above whenever nothing is forced
                 below = np.cumsum(probs, axis=1) < (uniforms[:, t] * total)[:, None]
                 action = np.minimum(below.sum(axis=1), len(head_b) - 1)
             actions[:, t] = action

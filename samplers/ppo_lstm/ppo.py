@@ -31,8 +31,12 @@ class Adam:
     workers get the same bits, and no torch.optim import (which loads torch._dynamo, ~3 s)."""
 
     def __init__(
-        self, params: Sequence[torch.nn.Parameter], lr: float, betas=(0.9, 0.999), eps=1e-8
-    ):
+        self,
+        params: Sequence[torch.nn.Parameter],
+        lr: float,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+    ) -> None:
         self.params = list(params)
         self.lr, self.betas, self.eps = lr, betas, eps
         self.step_count = 0

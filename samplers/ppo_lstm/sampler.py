@@ -160,7 +160,8 @@ class PPOLSTMSampler(BaseSampler):
         space = self._policy_space(study)
         if space and all(_same(search_space.get(name), d) for name, d in space.items()):
             with self._lock:
-                learner = self._lineage_for(space).catch_up(study, trial.number)
+                lineage = self._lineage_for(space)
+                learner = lineage.catch_up(study, trial.number)
                 actions, log_probs = self._rollouts.next(
                     learner, trial.number, self._rng, self._deduplicate
                 )
@@ -168,9 +169,9 @@ class PPOLSTMSampler(BaseSampler):
                     "v": learner.version,
                     "a": actions,
                     "lp": log_probs,
-                    "u": self._lineage.unrecorded,
+                    "u": lineage.unrecorded,
                 }
-                self._lineage.unrecorded = []
+                lineage.unrecorded = []
             _storage.write_trial_record(study, trial, record)
             params = {
                 name: d.choices[a] for (name, d), a in zip(space.items(), actions, strict=True)
