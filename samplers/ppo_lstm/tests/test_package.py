@@ -21,6 +21,12 @@ def test_readme_front_matter_has_what_optunahub_needs():
     for key in ("author:", "title:", "description:", "tags:", "optuna_versions:", "license: MIT"):
         assert key in front
     assert "sampler" in re.search(r"tags: \[(.*)\]", front).group(1).split(", ")
-    for section in ("## Abstract", "## APIs", "## Installation", "## Example", "## Results"):
+    for section in (
+        "## Abstract",
+        "## Class or Function Names",
+        "## Installation",
+        "## Example",
+        "## Others",
+    ):
         assert section in text
     assert (PACKAGE / "LICENSE").read_text().startswith("MIT License")
