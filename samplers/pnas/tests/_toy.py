@@ -1,3 +1,4 @@
+# mypy: allow-untyped-defs, allow-untyped-calls, allow-incomplete-defs
 """A small categorical problem with a hidden target, for the sampler's own tests."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# mypy: allow-untyped-defs, allow-untyped-calls, allow-incomplete-defs
 """Two processes on one journal file share one search: the predictor of each fits everyone's
 results, and no architecture is proposed twice while another worker runs it."""
 
@@ -41,7 +42,7 @@ def _worker(path: str, study_name: str, seed: int) -> None:
     study.optimize(objective, n_trials=TRIALS_PER_WORKER)
 
 
-def test_two_processes_on_one_journal_file(tmp_path):
+def test_two_processes_on_one_journal_file(tmp_path) -> None:
     path = str(tmp_path / "journal.log")
     name = f"pnas-{uuid.uuid4().hex}"
     optuna.create_study(study_name=name, storage=_storage(path), direction="maximize")

@@ -1,3 +1,4 @@
+# mypy: allow-untyped-defs, allow-untyped-calls, allow-incomplete-defs
 """Optuna's public sampler contract, run on RegularizedEvolutionSampler."""
 
 from __future__ import annotations

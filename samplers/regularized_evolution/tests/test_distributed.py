@@ -1,3 +1,4 @@
+# mypy: allow-untyped-defs, allow-untyped-calls, allow-incomplete-defs
 """Two processes on one journal file follow one search: each child is one mutation away from a
 member of the shared population, whichever process made that member."""
 
@@ -42,7 +43,7 @@ def _worker(path: str, study_name: str, seed: int) -> None:
     study.optimize(objective, n_trials=TRIALS_PER_WORKER)
 
 
-def test_two_processes_on_one_journal_file(tmp_path):
+def test_two_processes_on_one_journal_file(tmp_path) -> None:
     path = str(tmp_path / "journal.log")
     name = f"evolution-{uuid.uuid4().hex}"
     optuna.create_study(study_name=name, storage=_storage(path), direction="maximize")
