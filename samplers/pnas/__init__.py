@@ -2,4 +2,5 @@
 
 from .sampler import PNASSampler
 
+
 __all__ = ["PNASSampler"]

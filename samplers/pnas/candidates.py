@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from collections.abc import Sequence
 
 import numpy as np
 import optuna
 from optuna.distributions import CategoricalDistribution
 from optuna.study import StudyDirection
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import FrozenTrial
+from optuna.trial import TrialState
 
 from .predictor import TokenEncoder
 
@@ -23,7 +25,9 @@ def decisions_of(trials: Iterable[FrozenTrial]) -> dict[str, CategoricalDistribu
     return found
 
 
-def best_trials(complete: Sequence[FrozenTrial], n: int, direction: StudyDirection) -> list[FrozenTrial]:
+def best_trials(
+    complete: Sequence[FrozenTrial], n: int, direction: StudyDirection
+) -> list[FrozenTrial]:
     sign = -1.0 if direction == StudyDirection.MAXIMIZE else 1.0
     return sorted(complete, key=lambda t: (sign * t.value, -t.number))[:n]
 
@@ -69,7 +73,9 @@ def mutations(
     second = (rng.uniform(size=n) < 0.5) & (keys[rows, order[:, 1 % order.shape[1]]] >= 0)
     for column, use in ((0, keys[rows, order[:, 0]] >= 0), (1 % order.shape[1], second)):
         r, j = rows[use], order[use, column]
-        children[r, j] = (children[r, j] + 1 + rng.randint(0, sizes[j] - 1)) % sizes[j]  # another choice
+        children[r, j] = (children[r, j] + 1 + rng.randint(0, sizes[j] - 1)) % sizes[
+            j
+        ]  # another choice
     moved = keys[rows, order[:, 0]] >= 0
     out: dict[bytes, np.ndarray] = {}
     for child in children[moved]:

@@ -6,15 +6,18 @@ python samplers/pnas/example.py
 import os
 
 import optuna
-import optunahub
 from optuna.distributions import CategoricalDistribution
+import optunahub
+
 
 # From a checkout; from the OptunaHub registry it is optunahub.load_module("samplers/pnas").
 module = optunahub.load_local_module(
     package="pnas", registry_root=os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 )
 
-space = {f"layer{i}_op": CategoricalDistribution(("conv3", "conv5", "pool", "skip")) for i in range(10)}
+space = {
+    f"layer{i}_op": CategoricalDistribution(("conv3", "conv5", "pool", "skip")) for i in range(10)
+}
 answer = {name: ("conv3", "conv5", "pool", "skip")[i % 4] for i, name in enumerate(space)}
 
 
@@ -29,5 +32,7 @@ study = optuna.create_study(direction="maximize", sampler=sampler)
 study.optimize(objective, n_trials=150)
 
 values = [t.value for t in study.trials]
-print(f"mean reward, first 50 trials: {sum(values[:50]) / 50:.2f}; last 50: {sum(values[-50:]) / 50:.2f}")
+print(
+    f"mean reward, first 50 trials: {sum(values[:50]) / 50:.2f}; last 50: {sum(values[-50:]) / 50:.2f}"
+)
 print(f"best: {study.best_value:.2f} {study.best_params}")

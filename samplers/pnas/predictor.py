@@ -8,8 +8,9 @@ Inputs are one-hot tokens, one block per decision (all zeros when a trial lacks 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from collections.abc import Sequence
 import contextlib
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -102,7 +103,9 @@ class Ensemble:
             xb, kb = x[rows], keep[:, rows]
             weights = kb / np.maximum(kb.sum(1, keepdims=True), 1.0)
             out, hidden = self._forward(xb)
-            g_out = (np.sign(out - target[rows]) * weights)[..., None]  # d(weighted L1)/d(out), as in PNAS
+            g_out = (np.sign(out - target[rows]) * weights)[
+                ..., None
+            ]  # d(weighted L1)/d(out), as in PNAS
             w2 = self.params[2]
             g_hidden = np.matmul(g_out, w2.transpose(0, 2, 1)) * (hidden > 0)
             grads = [
@@ -119,7 +122,9 @@ class Ensemble:
         return out.mean(0), out.std(0)
 
 
-def _adam_step(p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, t: int, lr: float) -> None:
+def _adam_step(
+    p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, t: int, lr: float
+) -> None:
     """Adam (0.9, 0.999, 1e-8), in place."""
     m *= 0.9
     m += 0.1 * g

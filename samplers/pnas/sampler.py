@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+import threading
 from typing import Any
 
 import numpy as np
 import optuna
-from optuna.distributions import BaseDistribution, CategoricalDistribution
-from optuna.samplers import BaseSampler, RandomSampler
-from optuna.trial import FrozenTrial, TrialState
+from optuna.distributions import BaseDistribution
+from optuna.distributions import CategoricalDistribution
+from optuna.samplers import BaseSampler
+from optuna.samplers import RandomSampler
+from optuna.trial import FrozenTrial
+from optuna.trial import TrialState
 
-from .candidates import best_trials, decisions_of, mutations, seen_rows, taken
-from .predictor import Ensemble, TokenEncoder
+from .candidates import best_trials
+from .candidates import decisions_of
+from .candidates import mutations
+from .candidates import seen_rows
+from .candidates import taken
+from .predictor import Ensemble
+from .predictor import TokenEncoder
+
 
 _logger = optuna.logging.get_logger(__name__)
 _MAX_OPEN_PLANS = 4096
@@ -62,8 +71,16 @@ class PNASSampler(BaseSampler):
         ):  # fmt: skip
             if not isinstance(value, int) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-        self.n_startup_trials, self.beam_size, self.n_candidates = n_startup_trials, beam_size, n_candidates
-        self.ensemble_size, self.hidden_size, self.fit_steps = ensemble_size, hidden_size, fit_steps
+        self.n_startup_trials, self.beam_size, self.n_candidates = (
+            n_startup_trials,
+            beam_size,
+            n_candidates,
+        )
+        self.ensemble_size, self.hidden_size, self.fit_steps = (
+            ensemble_size,
+            hidden_size,
+            fit_steps,
+        )
         self.refit_every = refit_every
         self._rng = np.random.RandomState(seed)
         self._independent = independent_sampler or RandomSampler(seed=seed)
@@ -84,15 +101,24 @@ class PNASSampler(BaseSampler):
         self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
         _single_objective_only(study)
-        return {name: self.sample_independent(study, trial, name, d) for name, d in search_space.items()}
+        return {
+            name: self.sample_independent(study, trial, name, d)
+            for name, d in search_space.items()
+        }
 
     def sample_independent(
-        self, study: optuna.Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution
+        self,
+        study: optuna.Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
     ) -> Any:
         _single_objective_only(study)
         if not isinstance(param_distribution, CategoricalDistribution):
             self._warn_numeric_once(param_name)
-            return self._independent.sample_independent(study, trial, param_name, param_distribution)
+            return self._independent.sample_independent(
+                study, trial, param_name, param_distribution
+            )
         with self._lock:
             plan = self._plan_for(study, trial)
             if param_name in plan:
@@ -105,7 +131,11 @@ class PNASSampler(BaseSampler):
         self._independent.before_trial(study, trial)
 
     def after_trial(
-        self, study: optuna.Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None
+        self,
+        study: optuna.Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: Sequence[float] | None,
     ) -> None:
         with self._lock:
             self._plans.pop((study.study_name, trial.number), None)
@@ -117,12 +147,16 @@ class PNASSampler(BaseSampler):
 
     # -- public extras --------------------------------------------------------------------------
 
-    def predict(self, study: optuna.Study, params: Sequence[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+    def predict(
+        self, study: optuna.Study, params: Sequence[dict[str, Any]]
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The ensemble's mean and spread for architectures (fitted on the study now if needed)."""
         with self._lock:
             complete = _complete(study)
             if len(complete) < 2:
-                raise ValueError("the predictor needs at least 2 COMPLETE trials; run some trials first")
+                raise ValueError(
+                    "the predictor needs at least 2 COMPLETE trials; run some trials first"
+                )
             fit = self._fit_for(study, complete, decisions_of(complete))
             return fit.ensemble.predict(fit.encoder.encode(params))
 
@@ -187,8 +221,8 @@ class PNASSampler(BaseSampler):
         x = encoder.encode([t.params for t in complete])
         y = np.array([t.value for t in complete], dtype=np.float64)
         ensemble.fit(x, y, folds=np.array([t.number for t in complete]))
-        same_encoder = old is not None and old.names == names
-        fit = _Fit(len(complete), names, encoder, ensemble, old.done_rows if same_encoder else {})
+        done_rows = old.done_rows if old is not None and old.names == names else {}
+        fit = _Fit(len(complete), names, encoder, ensemble, done_rows)
         self._fits[study.study_name] = fit
         return fit
 

@@ -2,4 +2,5 @@
 
 from .sampler import PPOLSTMSampler
 
+
 __all__ = ["PPOLSTMSampler"]

@@ -10,12 +10,13 @@ import base64
 import hashlib
 import os
 import tempfile
-import zlib
 from typing import Any
+import zlib
 
 import optuna
 from optuna.artifacts import upload_artifact
 from optuna.trial import FrozenTrial
+
 
 PREFIX = "ppo_lstm:"
 RECORD_KEY = PREFIX + "rollout"  # trial system attr: what the rollout sampled, and updates made
@@ -27,7 +28,9 @@ CHUNK_CHARS = 60_000
 
 def get_trial_by_number(study: optuna.Study, number: int) -> FrozenTrial:
     storage = study._storage
-    return storage.get_trial(storage.get_trial_id_from_study_id_trial_number(study._study_id, number))
+    return storage.get_trial(
+        storage.get_trial_id_from_study_id_trial_number(study._study_id, number)
+    )
 
 
 def fixed_params(trial: FrozenTrial) -> dict[str, Any]:
@@ -87,12 +90,16 @@ def read_checkpoint(study: optuna.Study, artifact_store: Any = None) -> tuple[in
         return None
     if "artifact_id" in pointer:
         if artifact_store is None:
-            raise ValueError("this study keeps PPO checkpoints in an artifact store: pass artifact_store=")
+            raise ValueError(
+                "this study keeps PPO checkpoints in an artifact store: pass artifact_store="
+            )
         with artifact_store.open_reader(pointer["artifact_id"]) as reader:
             data = reader.read()
     else:
         try:
-            text = "".join(attrs[f"{POINTER_KEY}:{pointer['slot']}:{i}"] for i in range(pointer["n_chunks"]))
+            text = "".join(
+                attrs[f"{POINTER_KEY}:{pointer['slot']}:{i}"] for i in range(pointer["n_chunks"])
+            )
             data = zlib.decompress(base64.b64decode(text))
         except (KeyError, ValueError, zlib.error):
             return None

@@ -6,15 +6,18 @@ python samplers/ppo_lstm/example.py
 import os
 
 import optuna
-import optunahub
 from optuna.distributions import CategoricalDistribution
+import optunahub
+
 
 # From a checkout; from the OptunaHub registry it is optunahub.load_module("samplers/ppo_lstm").
 module = optunahub.load_local_module(
     package="ppo_lstm", registry_root=os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 )
 
-space = {f"layer{i}_op": CategoricalDistribution(("conv3", "conv5", "pool", "skip")) for i in range(10)}
+space = {
+    f"layer{i}_op": CategoricalDistribution(("conv3", "conv5", "pool", "skip")) for i in range(10)
+}
 answer = {name: ("conv3", "conv5", "pool", "skip")[i % 4] for i, name in enumerate(space)}
 
 

@@ -8,17 +8,22 @@ applies them reaches the same bits, so workers agree without talking to each oth
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import asdict
+from dataclasses import dataclass
 import hashlib
 import io
 import json
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 
 import torch
 
-from .memory import Entry, Memory
+from .memory import Entry
+from .memory import Memory
 from .policy import LSTMPolicy
-from .ppo import PPOSettings, make_optimizer, ppo_update
+from .ppo import make_optimizer
+from .ppo import ppo_update
+from .ppo import PPOSettings
+
 
 ADVANTAGES = ("ema", "rank", "zscore")
 
@@ -110,44 +115,77 @@ class Learner:
 
     def apply_batch(self, samples: Sequence[Sample]) -> dict[str, float | int | None]:
         """Update `version` -> `version + 1` from batch `version`; returns its diagnostics."""
-        scored = [s for s in samples if s.reward is not None]
-        if self.baseline is None and scored:
-            self.baseline = sum(s.reward for s in scored) / len(scored)
-        for sample in scored:  # trial-number order: the EMA is the same in every process
-            advantage = sample.reward - self.baseline
-            self.baseline = (
-                self.settings.baseline_decay * self.baseline
-                + (1 - self.settings.baseline_decay) * sample.reward
+        scored = [(s, s.reward) for s in samples if s.reward is not None]
+        rewards = [reward for _, reward in scored]
+        baseline = self.baseline
+        if baseline is None and rewards:
+            baseline = sum(rewards) / len(rewards)
+        for sample, reward in scored:  # trial-number order: the EMA is the same in every process
+            assert baseline is not None  # set above: scored is not empty
+            advantage = reward - baseline
+            baseline = (
+                self.settings.baseline_decay * baseline
+                + (1 - self.settings.baseline_decay) * reward
             )
+            self.baseline = baseline
             actions = None if sample.actions is None else tuple(sample.actions)
             log_probs = None if sample.log_probs is None else tuple(sample.log_probs)
             self.memory.add(
-                Entry(sample.number, sample.reward, advantage, actions, log_probs, sample.policy_version)
+                Entry(
+                    sample.number,
+                    reward,
+                    advantage,
+                    actions,
+                    log_probs,
+                    sample.policy_version,
+                )
             )
         self.memory.keep_from((self.version + 1) * self.settings.stride - self.settings.batch_size)
-        actions, log_probs, advantages = [], [], []
+        train_actions: list[list[int]] = []
+        train_log_probs: list[list[float]] = []
+        advantages: list[float] = []
         window = self.memory.window
-        for entry, advantage in zip(window, self.memory.advantages(self.settings.advantage), strict=True):
-            if entry.log_probs is None or self.version - entry.policy_version > self.settings.max_staleness:
+        for entry, advantage in zip(
+            window, self.memory.advantages(self.settings.advantage), strict=True
+        ):
+            if (
+                entry.actions is None
+                or entry.log_probs is None
+                or entry.policy_version is None
+                or self.version - entry.policy_version > self.settings.max_staleness
+            ):
                 continue  # reward still informs the baseline, but no policy gradient
-            actions.append(list(entry.actions))
-            log_probs.append(list(entry.log_probs))
+            train_actions.append(list(entry.actions))
+            train_log_probs.append(list(entry.log_probs))
             advantages.append(advantage)
-        elites = [list(e.actions) for e in self.memory.elites] if self.settings.ppo.elite_weight else []
-        stats: dict[str, float | int | None] = {"entropy": None, "approx_kl": None, "clip_fraction": None}
-        if actions:
+        elites = (
+            [list(e.actions) for e in self.memory.elites if e.actions is not None]
+            if self.settings.ppo.elite_weight
+            else []
+        )
+        stats: dict[str, float | int | None] = {
+            "entropy": None,
+            "approx_kl": None,
+            "clip_fraction": None,
+        }
+        if train_actions:
             stats.update(
                 ppo_update(
-                    self.policy, self.optimizer, actions, log_probs, advantages, self.settings.ppo, elites
+                    self.policy,
+                    self.optimizer,
+                    train_actions,
+                    train_log_probs,
+                    advantages,
+                    self.settings.ppo,
+                    elites,
                 )
             )
         self.version += 1
-        rewards = [s.reward for s in scored]
         stats.update(
             policy_version=self.version,
             n_trials=len(samples),
             n_rewards=len(rewards),
-            n_trained=len(actions),
+            n_trained=len(train_actions),
             n_elites=len(elites),
             mean_reward=sum(rewards) / len(rewards) if rewards else None,
             baseline=self.baseline,

@@ -13,10 +13,13 @@ from typing import Any
 
 import optuna
 from optuna.study import StudyDirection
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import FrozenTrial
+from optuna.trial import TrialState
 
 from . import _storage
-from .learner import Learner, LearnerSettings, Sample
+from .learner import Learner
+from .learner import LearnerSettings
+from .learner import Sample
 from .space import Space
 
 
@@ -72,7 +75,9 @@ class Lineage:
         stored = _storage.read_checkpoint_version(study)
         if stored is None or stored < version:
             slot = (version // self._checkpoint_every) % 2
-            _storage.write_checkpoint(study, version, self.learner.state_bytes(), slot, self._artifact_store)
+            _storage.write_checkpoint(
+                study, version, self.learner.state_bytes(), slot, self._artifact_store
+            )
         elif stored == version:
             found = _storage.read_checkpoint(study, self._artifact_store)
             if found is not None and found[0] == version:
@@ -106,7 +111,9 @@ class Lineage:
         actions = actions_of(trial, self.space)
         record = trial.system_attrs.get(_storage.RECORD_KEY)
         if record is None or actions != list(record["a"]):
-            return Sample(trial.number, float(reward), actions)  # enqueued, fixed or retried params
+            return Sample(
+                trial.number, float(reward), actions
+            )  # enqueued, fixed or retried params
         return Sample(trial.number, float(reward), actions, record["lp"], record["v"])
 
 

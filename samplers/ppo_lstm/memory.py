@@ -12,10 +12,10 @@ and it travels in the checkpoint.
 
 from __future__ import annotations
 
-import hashlib
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+import hashlib
 
 import numpy as np
 import torch

@@ -8,13 +8,15 @@ in NumPy (cheap per ask); training runs the LSTM once over the recorded actions 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from collections.abc import Sequence
 import contextlib
-from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
+
 
 _MASKED_LOGIT = -1e9  # padded choices of short decisions; finite, so 0 * logp stays 0
 
@@ -111,7 +113,10 @@ class LSTMPolicy(nn.Module):
         return self.sample_many(None, 1, forced=[list(actions)])[1][0]
 
     def sample_many(
-        self, rng: np.random.RandomState | None, count: int, forced: Sequence[Sequence[int]] | None = None
+        self,
+        rng: np.random.RandomState | None,
+        count: int,
+        forced: Sequence[Sequence[int]] | None = None,
     ) -> tuple[list[list[int]], list[list[float]]]:
         """`count` rollouts drawn side by side, row r the same bits as the r-th of `count` calls
         of `sample` (the same uniforms, in the same order); NumPy's per-call cost is shared.
@@ -120,7 +125,11 @@ class LSTMPolicy(nn.Module):
         token_gates, w_hh = w["token_gates"], w["w_hh"]
         size = w_hh.shape[1]
         steps = len(self.n_choices)
-        uniforms = None if forced is not None else rng.random_sample((count, steps))
+        uniforms = None
+        if forced is None:
+            if rng is None:
+                raise ValueError("LSTMPolicy.sample_many needs an rng unless `forced` is given.")
+            uniforms = rng.random_sample((count, steps))
         h = np.zeros((count, size))
         c = np.zeros((count, size))
         gates = np.empty((count, 4 * size))
@@ -154,9 +163,10 @@ class LSTMPolicy(nn.Module):
             probs = np.exp(logits)
             total = probs.sum(axis=1)
             # Inverse CDF: the first choice whose cumulative mass reaches the uniform.
-            if uniforms is None:
+            if forced is not None:
                 action = np.array([row[t] for row in forced], dtype=np.intp)
             else:
+                assert uniforms is not None  # drawn above whenever nothing is forced
                 below = np.cumsum(probs, axis=1) < (uniforms[:, t] * total)[:, None]
                 action = np.minimum(below.sum(axis=1), len(head_b) - 1)
             actions[:, t] = action

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import torch
 
-from .policy import LSTMPolicy, single_thread
+from .policy import LSTMPolicy
+from .policy import single_thread
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,13 @@ class Adam:
     """Adam (Kingma & Ba 2015) in a few lines: one plain code path on every machine, so racing
     workers get the same bits, and no torch.optim import (which loads torch._dynamo, ~3 s)."""
 
-    def __init__(self, params: Sequence[torch.nn.Parameter], lr: float, betas=(0.9, 0.999), eps=1e-8):
+    def __init__(
+        self,
+        params: Sequence[torch.nn.Parameter],
+        lr: float,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+    ) -> None:
         self.params = list(params)
         self.lr, self.betas, self.eps = lr, betas, eps
         self.step_count = 0
@@ -55,7 +62,11 @@ class Adam:
             p.addcdiv_(m, denominator, value=-self.lr / correction1)
 
     def state_dict(self) -> dict:
-        return {"step": self.step_count, "m": [t.clone() for t in self.m], "v": [t.clone() for t in self.v]}
+        return {
+            "step": self.step_count,
+            "m": [t.clone() for t in self.m],
+            "v": [t.clone() for t in self.v],
+        }
 
     def load_state_dict(self, state: dict) -> None:
         self.step_count = int(state["step"])

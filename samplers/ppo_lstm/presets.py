@@ -11,6 +11,7 @@ architectures replayed, and no trial spent on an architecture the study already 
 
 from __future__ import annotations
 
+
 PAPER = dict(
     hidden_size=100,
     embedding_size=32,

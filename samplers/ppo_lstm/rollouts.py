@@ -17,11 +17,14 @@ under the policy, as if drawn, and PPO's clipped ratio bounds what it teaches.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from .learner import Learner
 from .memory import digest
 from .policy import LSTMPolicy
+
 
 MAX_PROPOSALS = 32
 MAX_WALK = 200
@@ -34,7 +37,8 @@ class RolloutQueue:
         self._queue: list[tuple[list[int], list[float]]] = []
         self._used = 0  # rollouts used of the current weights
         self._draw_size: int | None = None  # None: the whole batch window (one worker assumed)
-        self._handed: dict[int, int] = {}  # digest -> trial number, for rollouts not yet learned from
+        # digest -> trial number, for rollouts not yet learned from
+        self._handed: dict[int, int] = {}
 
     def next(
         self, learner: Learner, number: int, rng: np.random.RandomState, deduplicate: bool = False
@@ -72,7 +76,7 @@ class RolloutQueue:
             if self._draw_size is not None:
                 count = min(count, self._draw_size)
             count = max(count, at_least)
-            actions, log_probs = self._policy.sample_many(rng, count)
+            actions, log_probs = learner.policy.sample_many(rng, count)
             self._queue = list(zip(actions, log_probs, strict=True))
         self._used += 1
         return self._queue.pop(0)
@@ -88,11 +92,14 @@ class RolloutQueue:
         return actions, log_probs
 
     def clear(self) -> None:
-        self.__init__()
+        RolloutQueue.__init__(self)
 
 
 def _walk_to_new(
-    actions: list[int], n_choices: tuple[int, ...], rng: np.random.RandomState, is_new
+    actions: list[int],
+    n_choices: tuple[int, ...],
+    rng: np.random.RandomState,
+    is_new: Callable[[list[int]], bool],
 ) -> list[int]:
     """Change one decision at a time, at random, until the architecture is new (or give up)."""
     walk = list(actions)

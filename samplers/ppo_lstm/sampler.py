@@ -2,27 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from collections.abc import Sequence
 import dataclasses
 import hashlib
 import io
 import os
 import threading
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import optuna
-import torch
 from optuna.distributions import BaseDistribution
-from optuna.samplers import BaseSampler, RandomSampler
-from optuna.trial import FrozenTrial, TrialState
+from optuna.samplers import BaseSampler
+from optuna.samplers import RandomSampler
+from optuna.trial import FrozenTrial
+from optuna.trial import TrialState
+import torch
 
-from . import _storage, presets
-from .learner import ADVANTAGES, LearnerSettings, policy_weights
-from .lineage import Lineage, actions_of_params
+from . import _storage
+from . import presets
+from .learner import ADVANTAGES
+from .learner import LearnerSettings
+from .learner import policy_weights
+from .lineage import actions_of_params
+from .lineage import Lineage
 from .ppo import PPOSettings
 from .rollouts import RolloutQueue
-from .space import Space, categorical_part, frozen_space
+from .space import categorical_part
+from .space import frozen_space
+from .space import Space
 
 
 class PPOLSTMSampler(BaseSampler):
@@ -81,7 +90,9 @@ class PPOLSTMSampler(BaseSampler):
         if c["clip_range"] <= 0 or c["entropy_weight"] < 0 or c["max_staleness"] < 0:
             raise ValueError("clip_range must be > 0, entropy_weight and max_staleness >= 0")
         if isinstance(c["learning_rate"], str) and c["learning_rate"] != "per-decision":
-            raise ValueError(f"learning_rate must be > 0 or 'per-decision', got {c['learning_rate']!r}")
+            raise ValueError(
+                f"learning_rate must be > 0 or 'per-decision', got {c['learning_rate']!r}"
+            )
         if c["learning_rate"] != "per-decision":
             _check_positive(learning_rate=c["learning_rate"])
         if c["advantage"] not in ADVANTAGES:
@@ -92,7 +103,9 @@ class PPOLSTMSampler(BaseSampler):
         if update_every is None and stride is not None:
             stride = min(stride, c["batch_size"])  # the preset's, for a batch_size passed smaller
         if stride is not None and not 1 <= stride <= c["batch_size"]:
-            raise ValueError(f"update_every must be in [1, batch_size={c['batch_size']}], got {stride}")
+            raise ValueError(
+                f"update_every must be in [1, batch_size={c['batch_size']}], got {stride}"
+            )
         if stride == c["batch_size"]:
             stride = None  # the same schedule as leaving it out, so the same fingerprint
         self._user_space = None if search_space is None else categorical_part(search_space)
@@ -147,19 +160,35 @@ class PPOLSTMSampler(BaseSampler):
         space = self._policy_space(study)
         if space and all(_same(search_space.get(name), d) for name, d in space.items()):
             with self._lock:
-                learner = self._lineage_for(space).catch_up(study, trial.number)
-                actions, log_probs = self._rollouts.next(learner, trial.number, self._rng, self._deduplicate)
-                record = {"v": learner.version, "a": actions, "lp": log_probs, "u": self._lineage.unrecorded}
-                self._lineage.unrecorded = []
+                lineage = self._lineage_for(space)
+                learner = lineage.catch_up(study, trial.number)
+                actions, log_probs = self._rollouts.next(
+                    learner, trial.number, self._rng, self._deduplicate
+                )
+                record = {
+                    "v": learner.version,
+                    "a": actions,
+                    "lp": log_probs,
+                    "u": lineage.unrecorded,
+                }
+                lineage.unrecorded = []
             _storage.write_trial_record(study, trial, record)
-            params = {name: d.choices[a] for (name, d), a in zip(space.items(), actions, strict=True)}
+            params = {
+                name: d.choices[a] for (name, d), a in zip(space.items(), actions, strict=True)
+            }
         for name, distribution in search_space.items():
             if name not in params:
-                params[name] = self._independent.sample_independent(study, trial, name, distribution)
+                params[name] = self._independent.sample_independent(
+                    study, trial, name, distribution
+                )
         return params
 
     def sample_independent(
-        self, study: optuna.Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution
+        self,
+        study: optuna.Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
     ) -> Any:
         _single_objective_only(study)
         return self._independent.sample_independent(study, trial, param_name, param_distribution)
@@ -174,7 +203,11 @@ class PPOLSTMSampler(BaseSampler):
         self._independent.before_trial(study, trial)
 
     def after_trial(
-        self, study: optuna.Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None
+        self,
+        study: optuna.Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: Sequence[float] | None,
     ) -> None:
         self._independent.after_trial(study, trial, state, values)
 
@@ -200,9 +233,13 @@ class PPOLSTMSampler(BaseSampler):
         ``init_policy=`` in another study on the same space); returns the policy version."""
         space = self._policy_space(study)
         if not space:
-            raise ValueError("the study has no policy yet: run some trials with this sampler first")
+            raise ValueError(
+                "the study has no policy yet: run some trials with this sampler first"
+            )
         with self._lock:
-            learner = self._lineage_for(space).catch_up(study, len(study.get_trials(deepcopy=False)))
+            learner = self._lineage_for(space).catch_up(
+                study, len(study.get_trials(deepcopy=False))
+            )
             torch.save(learner.policy.state_dict(), path)
             return learner.version
 
@@ -296,7 +333,9 @@ def _read_init_policy(source: str | os.PathLike | optuna.Study | None) -> dict |
             raise ValueError("init_policy: the source study has no PPO checkpoint yet")
         return policy_weights(found[1])
     if not os.path.exists(source):
-        raise ValueError(f"init_policy: no file {source!s}; save one with PPOLSTMSampler.save_policy")
+        raise ValueError(
+            f"init_policy: no file {source!s}; save one with PPOLSTMSampler.save_policy"
+        )
     return torch.load(source, weights_only=True)
 
 

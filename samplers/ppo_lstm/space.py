@@ -11,15 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import optuna
-from optuna.distributions import (
-    BaseDistribution,
-    CategoricalDistribution,
-    distribution_to_json,
-    json_to_distribution,
-)
+from optuna.distributions import BaseDistribution
+from optuna.distributions import CategoricalDistribution
+from optuna.distributions import distribution_to_json
+from optuna.distributions import json_to_distribution
 from optuna.trial import TrialState
 
 from . import _storage
+
 
 Space = dict[str, CategoricalDistribution]
 
@@ -38,7 +37,9 @@ def frozen_space(study: optuna.Study) -> Space | None:
         _storage.write_study_attr(
             study, _storage.SPACE_KEY, [[n, distribution_to_json(d)] for n, d in inferred.items()]
         )
-        stored = _storage.read_study_attr(study, _storage.SPACE_KEY)  # a racing worker may have won
+        stored = _storage.read_study_attr(
+            study, _storage.SPACE_KEY
+        )  # a racing worker may have won
     return {name: json_to_distribution(text) for name, text in stored}
 
 

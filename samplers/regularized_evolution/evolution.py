@@ -13,7 +13,8 @@ import numpy as np
 import optuna
 from optuna.distributions import CategoricalDistribution
 from optuna.study import StudyDirection
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import FrozenTrial
+from optuna.trial import TrialState
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,10 @@ def population(study: optuna.Study, size: int) -> list[FrozenTrial]:
 
 
 def tournament(
-    members: Sequence[FrozenTrial], sample_size: int, direction: StudyDirection, rng: np.random.RandomState
+    members: Sequence[FrozenTrial],
+    sample_size: int,
+    direction: StudyDirection,
+    rng: np.random.RandomState,
 ) -> FrozenTrial:
     """The best of `sample_size` members drawn without replacement (ties: the younger wins)."""
     picks = rng.choice(len(members), size=min(sample_size, len(members)), replace=False)
@@ -57,7 +61,9 @@ def mutable_params(parent: FrozenTrial) -> list[str]:
     )
 
 
-def choose_mutation(parent: FrozenTrial, identity_probability: float, rng: np.random.RandomState) -> Plan:
+def choose_mutation(
+    parent: FrozenTrial, identity_probability: float, rng: np.random.RandomState
+) -> Plan:
     names = mutable_params(parent)
     if not names or rng.uniform() < identity_probability:
         return Plan(parent, None)

@@ -6,8 +6,9 @@ python samplers/regularized_evolution/example.py
 import os
 
 import optuna
-import optunahub
 from optuna.distributions import CategoricalDistribution
+import optunahub
+
 
 # From a checkout; from the OptunaHub registry it is optunahub.load_module("samplers/regularized_evolution").
 module = optunahub.load_local_module(
@@ -15,7 +16,9 @@ module = optunahub.load_local_module(
     registry_root=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
 )
 
-space = {f"layer{i}_op": CategoricalDistribution(("conv3", "conv5", "pool", "skip")) for i in range(10)}
+space = {
+    f"layer{i}_op": CategoricalDistribution(("conv3", "conv5", "pool", "skip")) for i in range(10)
+}
 answer = {name: ("conv3", "conv5", "pool", "skip")[i % 4] for i, name in enumerate(space)}
 
 

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+import threading
 from typing import Any
 
 import numpy as np
 import optuna
-from optuna.distributions import BaseDistribution, CategoricalDistribution
-from optuna.samplers import BaseSampler, RandomSampler
-from optuna.trial import FrozenTrial, TrialState
+from optuna.distributions import BaseDistribution
+from optuna.distributions import CategoricalDistribution
+from optuna.samplers import BaseSampler
+from optuna.samplers import RandomSampler
+from optuna.trial import FrozenTrial
+from optuna.trial import TrialState
 
-from .evolution import Plan, choose_mutation, inherited_value, population, tournament
+from .evolution import choose_mutation
+from .evolution import inherited_value
+from .evolution import Plan
+from .evolution import population
+from .evolution import tournament
+
 
 _logger = optuna.logging.get_logger(__name__)
 
@@ -54,7 +62,9 @@ class RegularizedEvolutionSampler(BaseSampler):
                 f"got {sample_size!r}"
             )
         if not 0.0 <= identity_probability <= 1.0:
-            raise ValueError(f"identity_probability must be in [0, 1], got {identity_probability!r}")
+            raise ValueError(
+                f"identity_probability must be in [0, 1], got {identity_probability!r}"
+            )
         self.population_size = population_size
         self.sample_size = sample_size
         self.identity_probability = float(identity_probability)
@@ -81,15 +91,24 @@ class RegularizedEvolutionSampler(BaseSampler):
         self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
         _single_objective_only(study)
-        return {name: self.sample_independent(study, trial, name, d) for name, d in search_space.items()}
+        return {
+            name: self.sample_independent(study, trial, name, d)
+            for name, d in search_space.items()
+        }
 
     def sample_independent(
-        self, study: optuna.Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution
+        self,
+        study: optuna.Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
     ) -> Any:
         _single_objective_only(study)
         if not isinstance(param_distribution, CategoricalDistribution):
             self._warn_numeric_once(param_name)
-            return self._independent.sample_independent(study, trial, param_name, param_distribution)
+            return self._independent.sample_independent(
+                study, trial, param_name, param_distribution
+            )
         with self._lock:
             plan = self._plan_for(study, trial)
             found, value = inherited_value(plan, param_name, param_distribution, self._rng)
@@ -101,7 +120,11 @@ class RegularizedEvolutionSampler(BaseSampler):
         self._independent.before_trial(study, trial)
 
     def after_trial(
-        self, study: optuna.Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None
+        self,
+        study: optuna.Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: Sequence[float] | None,
     ) -> None:
         with self._lock:
             self._plans.pop((study.study_name, trial.number), None)

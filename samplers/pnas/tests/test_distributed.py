@@ -1,3 +1,4 @@
+# mypy: allow-untyped-defs, allow-untyped-calls, allow-incomplete-defs
 """Two processes on one journal file share one search: the predictor of each fits everyone's
 results, and no architecture is proposed twice while another worker runs it."""
 
@@ -11,7 +12,9 @@ import numpy as np
 import optuna
 
 from .. import PNASSampler
-from ._toy import TOY_SPACE, score
+from ._toy import score
+from ._toy import TOY_SPACE
+
 
 N_WORKERS = 2
 TRIALS_PER_WORKER = 50
@@ -29,7 +32,9 @@ def _worker(path: str, study_name: str, seed: int) -> None:
     rng = np.random.default_rng(seed)
 
     def objective(trial):
-        params = {name: trial.suggest_categorical(name, d.choices) for name, d in TOY_SPACE.items()}
+        params = {
+            name: trial.suggest_categorical(name, d.choices) for name, d in TOY_SPACE.items()
+        }
         trial.set_user_attr("worker", seed)
         time.sleep(float(rng.uniform(0, 0.01)))  # uneven "training" times interleave the workers
         return score(params)
@@ -37,7 +42,7 @@ def _worker(path: str, study_name: str, seed: int) -> None:
     study.optimize(objective, n_trials=TRIALS_PER_WORKER)
 
 
-def test_two_processes_on_one_journal_file(tmp_path):
+def test_two_processes_on_one_journal_file(tmp_path) -> None:
     path = str(tmp_path / "journal.log")
     name = f"pnas-{uuid.uuid4().hex}"
     optuna.create_study(study_name=name, storage=_storage(path), direction="maximize")
@@ -49,7 +54,9 @@ def test_two_processes_on_one_journal_file(tmp_path):
         worker.join(timeout=300)
     assert [w.exitcode for w in workers] == [0] * N_WORKERS
 
-    trials = sorted(optuna.load_study(study_name=name, storage=_storage(path)).trials, key=lambda t: t.number)
+    trials = sorted(
+        optuna.load_study(study_name=name, storage=_storage(path)).trials, key=lambda t: t.number
+    )
     assert len(trials) == N_WORKERS * TRIALS_PER_WORKER
     assert all(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
     assert {t.user_attrs["worker"] for t in trials[STARTUP:]} == {0, 1}

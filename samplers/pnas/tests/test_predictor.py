@@ -1,3 +1,4 @@
+# mypy: allow-untyped-defs, allow-untyped-calls, allow-incomplete-defs
 """The predictor ensemble and the candidates it ranks."""
 
 from __future__ import annotations
@@ -6,12 +7,14 @@ import numpy as np
 from optuna.distributions import CategoricalDistribution
 
 from ..candidates import mutations
-from ..predictor import Ensemble, TokenEncoder
+from ..predictor import Ensemble
+from ..predictor import TokenEncoder
+
 
 SPACE = {f"d{i}": CategoricalDistribution(tuple(range(5))) for i in range(8)}
 
 
-def test_encoder_round_trips_and_marks_missing_decisions():
+def test_encoder_round_trips_and_marks_missing_decisions() -> None:
     encoder = TokenEncoder(SPACE)
     rows = [{f"d{i}": (i * 3) % 5 for i in range(8)}, {"d0": 4}]
     indices = encoder.indices(rows)
@@ -21,7 +24,7 @@ def test_encoder_round_trips_and_marks_missing_decisions():
     assert hot.shape == (2, 40) and hot[0].sum() == 8 and hot[1].sum() == 1 and hot[1, 4] == 1
 
 
-def test_ensemble_ranks_unseen_architectures_of_an_additive_reward():
+def test_ensemble_ranks_unseen_architectures_of_an_additive_reward() -> None:
     rng = np.random.default_rng(0)
     encoder = TokenEncoder(SPACE)
     effect = rng.normal(size=encoder.width)
@@ -35,7 +38,7 @@ def test_ensemble_ranks_unseen_architectures_of_an_additive_reward():
     assert spread.shape == (100,) and np.all(spread >= 0) and spread.mean() > 0  # folds differ
 
 
-def test_mutations_move_one_or_two_decisions_and_skip_the_seen():
+def test_mutations_move_one_or_two_decisions_and_skip_the_seen() -> None:
     rng = np.random.RandomState(0)
     parents = np.array([[0] * 8, [1] * 8])
     sizes = np.full(8, 5)

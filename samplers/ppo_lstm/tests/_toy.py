@@ -1,9 +1,11 @@
+# mypy: allow-untyped-defs, allow-untyped-calls, allow-incomplete-defs
 """A tiny categorical problem with a hidden target, for the sampler's own tests."""
 
 from __future__ import annotations
 
 import optuna
 from optuna.distributions import CategoricalDistribution
+
 
 TOY_SPACE = {f"d{i}": CategoricalDistribution(tuple("abcd")) for i in range(8)}
 TARGET = {name: "abcd"[(3 * i + 1) % 4] for i, name in enumerate(TOY_SPACE)}

@@ -1,13 +1,12 @@
+# mypy: allow-untyped-defs, allow-untyped-calls, allow-incomplete-defs
 """Optuna's public sampler contract, run on PPOLSTMSampler."""
 
 from __future__ import annotations
 
+from optuna.testing.pytest_samplers import BasicSamplerTestCase
+from optuna.testing.pytest_samplers import RelativeSamplerTestCase
+from optuna.testing.pytest_samplers import SingleOnlySamplerTestCase
 import pytest
-from optuna.testing.pytest_samplers import (
-    BasicSamplerTestCase,
-    RelativeSamplerTestCase,
-    SingleOnlySamplerTestCase,
-)
 
 from .. import PPOLSTMSampler
 

@@ -1,3 +1,4 @@
+# mypy: allow-untyped-defs, allow-untyped-calls, allow-incomplete-defs
 """Four processes, one study, one policy: whichever process computes an update, it is the same."""
 
 from __future__ import annotations
@@ -5,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
+from typing import Any
 import uuid
 
 import numpy as np
@@ -13,14 +15,16 @@ import pytest
 import torch
 
 from .. import PPOLSTMSampler
-from ._toy import TARGET, TOY_SPACE
+from ._toy import TARGET
+from ._toy import TOY_SPACE
+
 
 N_WORKERS = 4
 TRIALS_PER_WORKER = 25
 # Four decisions: each suggest is a database write, the slow part on PostgreSQL.
 SPACE = dict(list(TOY_SPACE.items())[:4])
 # A small net and a higher learning rate than the paper's, so 100 trials show learning on the toy problem.
-SETTINGS = dict(
+SETTINGS: dict[str, Any] = dict(
     search_space=SPACE,
     batch_size=5,
     checkpoint_every=3,
@@ -46,7 +50,9 @@ def _worker(target: str, study_name: str, seed: int, out_path: str) -> None:
 
     def objective(trial):
         time.sleep(float(rng.uniform(0, 0.01)))  # uneven "training" times interleave the workers
-        hits = [trial.suggest_categorical(name, d.choices) == TARGET[name] for name, d in SPACE.items()]
+        hits = [
+            trial.suggest_categorical(name, d.choices) == TARGET[name] for name, d in SPACE.items()
+        ]
         return sum(hits) / len(hits)
 
     study.optimize(objective, n_trials=TRIALS_PER_WORKER)
@@ -58,11 +64,14 @@ def _worker(target: str, study_name: str, seed: int, out_path: str) -> None:
 
 def _run_shared_study(target: str, tmp_path) -> None:
     study_name = f"ppo-shared-{uuid.uuid4().hex}"
-    study = optuna.create_study(study_name=study_name, storage=_storage(target), direction="maximize")
+    study = optuna.create_study(
+        study_name=study_name, storage=_storage(target), direction="maximize"
+    )
     context = multiprocessing.get_context("spawn")
     outputs = [str(tmp_path / f"policy-{i}.pt") for i in range(N_WORKERS)]
     workers = [
-        context.Process(target=_worker, args=(target, study_name, i, outputs[i])) for i in range(N_WORKERS)
+        context.Process(target=_worker, args=(target, study_name, i, outputs[i]))
+        for i in range(N_WORKERS)
     ]
     for worker in workers:
         worker.start()
@@ -90,7 +99,7 @@ def _run_shared_study(target: str, tmp_path) -> None:
     assert np.mean(values[-25:]) > np.mean(values[:25]) + 0.1  # it learns while sharing
 
 
-def test_four_processes_on_one_journal_file(tmp_path):
+def test_four_processes_on_one_journal_file(tmp_path) -> None:
     _run_shared_study(str(tmp_path / "journal.log"), tmp_path)
 
 
@@ -105,7 +114,7 @@ def _postgres_reachable() -> bool:
 
 
 @pytest.mark.services
-def test_four_processes_on_postgresql(tmp_path):
+def test_four_processes_on_postgresql(tmp_path) -> None:
     if not _postgres_reachable():
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL} (CI=true: it must be)")

@@ -1,3 +1,4 @@
+# mypy: allow-untyped-defs, allow-untyped-calls, allow-incomplete-defs
 """How finished trials count: complete -> value, pruned -> last report, failed -> nothing,
 enqueued (params not from the rollout) -> baseline only."""
 
@@ -7,10 +8,11 @@ import optuna
 import pytest
 
 from .. import PPOLSTMSampler
-from ._toy import TOY_SPACE, toy_objective
+from ._toy import toy_objective
+from ._toy import TOY_SPACE
 
 
-def _run_one_batch(direction: str) -> dict:
+def _run_one_batch(direction: str) -> tuple[dict, optuna.Study]:
     study = optuna.create_study(
         direction=direction, sampler=PPOLSTMSampler(search_space=TOY_SPACE, seed=0, batch_size=4)
     )
@@ -33,7 +35,7 @@ def _run_one_batch(direction: str) -> dict:
 
 
 @pytest.mark.parametrize("direction", ["maximize", "minimize"])
-def test_batch_accounting(direction):
+def test_batch_accounting(direction) -> None:
     update, study = _run_one_batch(direction)
     sign = 1 if direction == "maximize" else -1
     rewards = [sign * study.trials[0].value, sign * 0.25, sign * 0.75]
@@ -45,7 +47,7 @@ def test_batch_accounting(direction):
     assert update["entropy"] > 0 and update["approx_kl"] >= 0 and 0 <= update["clip_fraction"] <= 1
 
 
-def test_stale_samples_are_dropped():
+def test_stale_samples_are_dropped() -> None:
     study = optuna.create_study(direction="maximize")
     sampler = PPOLSTMSampler(search_space=TOY_SPACE, seed=0, batch_size=2, max_staleness=0)
     study.sampler = sampler

@@ -1,3 +1,4 @@
+# mypy: allow-untyped-defs, allow-untyped-calls, allow-incomplete-defs
 """The default preset's sample-efficiency parts: no architecture twice, sliding windows, rank
 advantages, elites, and the paper's controller kept as a preset."""
 
@@ -8,15 +9,20 @@ import json
 
 import numpy as np
 import optuna
+from optuna.distributions import CategoricalDistribution
 import pytest
 import torch
-from optuna.distributions import CategoricalDistribution
 
 from .. import PPOLSTMSampler
-from ..learner import Learner, LearnerSettings, Sample
-from ..memory import Entry, Memory
+from ..learner import Learner
+from ..learner import LearnerSettings
+from ..learner import Sample
+from ..memory import Entry
+from ..memory import Memory
 from ..sampler import learner_settings
-from ._toy import TOY_SPACE, toy_objective
+from ._toy import toy_objective
+from ._toy import TOY_SPACE
+
 
 SMALL = {f"x{i}": CategoricalDistribution((0, 1)) for i in range(3)}  # 8 architectures
 
@@ -25,8 +31,10 @@ def _objective(trial: optuna.Trial) -> float:
     return float(sum(trial.suggest_categorical(name, d.choices) for name, d in SMALL.items()))
 
 
-def test_no_architecture_twice_until_the_space_is_exhausted_and_then_it_still_terminates():
-    study = optuna.create_study(direction="maximize", sampler=PPOLSTMSampler(seed=0, search_space=SMALL))
+def test_no_architecture_twice_until_the_space_is_exhausted_and_then_it_still_terminates() -> None:
+    study = optuna.create_study(
+        direction="maximize", sampler=PPOLSTMSampler(seed=0, search_space=SMALL)
+    )
     study.optimize(_objective, n_trials=8)
     keys = [tuple(t.params.values()) for t in study.trials]
     assert len(set(keys)) == 8
@@ -34,15 +42,19 @@ def test_no_architecture_twice_until_the_space_is_exhausted_and_then_it_still_te
     assert len(study.trials) == 12
 
 
-def test_without_deduplicate_a_converging_policy_repeats_itself():
+def test_without_deduplicate_a_converging_policy_repeats_itself() -> None:
     sampler = PPOLSTMSampler(seed=0, search_space=SMALL, deduplicate=False)
     study = optuna.create_study(direction="maximize", sampler=sampler)
     study.optimize(_objective, n_trials=30)
-    assert len({tuple(t.params.values()) for t in study.trials}) < 30  # so the option does something
+    assert (
+        len({tuple(t.params.values()) for t in study.trials}) < 30
+    )  # so the option does something
 
 
-def test_an_update_every_5_trials_trains_on_the_window_of_the_last_20():
-    study = optuna.create_study(direction="maximize", sampler=PPOLSTMSampler(seed=0, search_space=TOY_SPACE))
+def test_an_update_every_5_trials_trains_on_the_window_of_the_last_20() -> None:
+    study = optuna.create_study(
+        direction="maximize", sampler=PPOLSTMSampler(seed=0, search_space=TOY_SPACE)
+    )
     study.optimize(toy_objective, n_trials=41)
     updates = PPOLSTMSampler.diagnostics(study)
     assert [u["policy_version"] for u in updates] == list(range(1, 9))
@@ -51,7 +63,7 @@ def test_an_update_every_5_trials_trains_on_the_window_of_the_last_20():
     assert [u["n_elites"] for u in updates] == [5, 10, 10, 10, 10, 10, 10, 10]
 
 
-def test_rank_advantages_are_centred_ranks_with_ties_averaged():
+def test_rank_advantages_are_centred_ranks_with_ties_averaged() -> None:
     memory = Memory(elite_size=0)
     for number, reward in enumerate([0.5, 0.1, 0.9, 0.5]):
         memory.add(Entry(number, reward, 0.0, (number,), None, None))
@@ -60,7 +72,7 @@ def test_rank_advantages_are_centred_ranks_with_ties_averaged():
     assert abs(np.mean(z)) < 1e-9 and abs(np.std(z) - 1) < 1e-6
 
 
-def test_elites_are_the_best_distinct_architectures_earlier_trial_first_on_ties():
+def test_elites_are_the_best_distinct_architectures_earlier_trial_first_on_ties() -> None:
     memory = Memory(elite_size=2)
     for number, (reward, actions) in enumerate(
         [(0.3, (0,)), (0.9, (1,)), (0.9, (1,)), (0.9, (2,)), (0.1, (3,))]
@@ -69,8 +81,10 @@ def test_elites_are_the_best_distinct_architectures_earlier_trial_first_on_ties(
     assert [(e.number, e.actions) for e in memory.elites] == [(1, (1,)), (3, (2,))]
 
 
-def test_an_enqueued_architecture_can_be_an_elite_and_is_not_sampled_again():
-    study = optuna.create_study(direction="maximize", sampler=PPOLSTMSampler(seed=0, search_space=SMALL))
+def test_an_enqueued_architecture_can_be_an_elite_and_is_not_sampled_again() -> None:
+    study = optuna.create_study(
+        direction="maximize", sampler=PPOLSTMSampler(seed=0, search_space=SMALL)
+    )
     study.enqueue_trial({"x0": 1, "x1": 1, "x2": 1})  # the best one
     study.optimize(_objective, n_trials=7)
     learner = study.sampler._lineage.learner
@@ -78,7 +92,7 @@ def test_an_enqueued_architecture_can_be_an_elite_and_is_not_sampled_again():
     assert [tuple(t.params.values()) for t in study.trials].count((1, 1, 1)) == 1
 
 
-def test_the_memory_travels_in_the_checkpoint():
+def test_the_memory_travels_in_the_checkpoint() -> None:
     settings = LearnerSettings(
         n_choices=(4, 4, 4), batch_size=4, update_every=2, advantage="rank", elite_size=3
     )
@@ -98,7 +112,7 @@ def test_the_memory_travels_in_the_checkpoint():
     assert copy.memory.elites == learner.memory.elites and copy.memory.seen == learner.memory.seen
 
 
-def test_the_paper_preset_is_the_published_controller_with_its_old_fingerprint():
+def test_the_paper_preset_is_the_published_controller_with_its_old_fingerprint() -> None:
     paper = learner_settings((5, 5), PPOLSTMSampler.paper()._settings)
     assert (paper.ppo.learning_rate, paper.batch_size, paper.stride, paper.advantage) == (
         0.00035,
@@ -106,16 +120,25 @@ def test_the_paper_preset_is_the_published_controller_with_its_old_fingerprint()
         20,
         "ema",
     )
-    assert paper.ppo.entropy_weight == 1e-5 and paper.baseline_decay == 0.95 and paper.hidden_size == 100
+    assert (
+        paper.ppo.entropy_weight == 1e-5
+        and paper.baseline_decay == 0.95
+        and paper.hidden_size == 100
+    )
     assert not PPOLSTMSampler.paper()._deduplicate and paper.elite_size == 0
     # Written as before these settings existed, so studies started then keep their checkpoints.
-    assert not {"update_every", "advantage", "elite_size", "elite_weight"} & set(_flat_keys(paper.as_json()))
+    assert not {"update_every", "advantage", "elite_size", "elite_weight"} & set(
+        _flat_keys(paper.as_json())
+    )
     assert (
-        learner_settings((5, 5), PPOLSTMSampler.paper(learning_rate=0.01)._settings).ppo.learning_rate == 0.01
+        learner_settings(
+            (5, 5), PPOLSTMSampler.paper(learning_rate=0.01)._settings
+        ).ppo.learning_rate
+        == 0.01
     )
 
 
-def test_the_default_learning_rate_is_per_decision():
+def test_the_default_learning_rate_is_per_decision() -> None:
     default = PPOLSTMSampler()._settings
     assert learner_settings((5,) * 50, default).ppo.learning_rate == pytest.approx(0.002)
     assert learner_settings((5,) * 6, default).ppo.learning_rate == pytest.approx(0.1 / 6)
@@ -132,7 +155,7 @@ def test_the_default_learning_rate_is_per_decision():
         ({"learning_rate": "fast"}, "learning_rate"),
     ],
 )
-def test_bad_settings_say_what_to_pass(settings, match):
+def test_bad_settings_say_what_to_pass(settings, match) -> None:
     with pytest.raises((ValueError, TypeError), match=match):
         PPOLSTMSampler(**settings)
 
@@ -142,7 +165,7 @@ def _flat_keys(text: str) -> list[str]:
     return [*data, *data["ppo"]]
 
 
-def test_state_bytes_load_with_weights_only():
+def test_state_bytes_load_with_weights_only() -> None:
     learner = Learner(LearnerSettings(n_choices=(3,), elite_size=2))
     learner.apply_batch([Sample(0, 1.0, (1,), None, None)])
     assert torch.load(io.BytesIO(learner.state_bytes()), weights_only=True)["memory"]["elites"]

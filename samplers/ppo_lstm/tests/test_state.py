@@ -1,15 +1,18 @@
+# mypy: allow-untyped-defs, allow-untyped-calls, allow-incomplete-defs
 """Seeds, reseeding, pickling, warm starts and checkpoints."""
 
 from __future__ import annotations
 
 import pickle
+from typing import Any
 
 import optuna
 import pytest
 import torch
 
 from .. import PPOLSTMSampler
-from ._toy import TOY_SPACE, toy_objective
+from ._toy import toy_objective
+from ._toy import TOY_SPACE
 
 
 def _params(sampler: PPOLSTMSampler, n_trials: int = 30) -> list[dict]:
@@ -18,19 +21,19 @@ def _params(sampler: PPOLSTMSampler, n_trials: int = 30) -> list[dict]:
     return [t.params for t in study.trials]
 
 
-def test_same_seed_same_trials_and_other_seed_other_trials():
+def test_same_seed_same_trials_and_other_seed_other_trials() -> None:
     make = lambda seed: PPOLSTMSampler(search_space=TOY_SPACE, seed=seed, batch_size=5)  # noqa: E731
     assert _params(make(3)) == _params(make(3))
     assert _params(make(3)) != _params(make(4))
 
 
-def test_reseed_rng_changes_the_rollouts():
+def test_reseed_rng_changes_the_rollouts() -> None:
     first, second = (PPOLSTMSampler(search_space=TOY_SPACE, seed=3) for _ in range(2))
     second.reseed_rng()
     assert _params(first, 5) != _params(second, 5)
 
 
-def test_pickled_sampler_continues_like_the_original():
+def test_pickled_sampler_continues_like_the_original() -> None:
     sampler = PPOLSTMSampler(search_space=TOY_SPACE, seed=5, batch_size=5)
     study = optuna.create_study(direction="maximize", sampler=sampler)
     study.optimize(toy_objective, n_trials=12)
@@ -43,7 +46,7 @@ def test_pickled_sampler_continues_like_the_original():
     assert [t.params for t in study.trials] == [t.params for t in twin.trials]
 
 
-def test_warm_start_from_a_saved_policy_and_from_a_study(tmp_path):
+def test_warm_start_from_a_saved_policy_and_from_a_study(tmp_path) -> None:
     source = optuna.create_study(direction="maximize")
     sampler = PPOLSTMSampler(search_space=TOY_SPACE, seed=0, batch_size=5, checkpoint_every=2)
     source.sampler = sampler
@@ -60,8 +63,10 @@ def test_warm_start_from_a_saved_policy_and_from_a_study(tmp_path):
         assert all(torch.equal(weights[k], saved[k]) for k in saved)  # ... from the saved weights
 
 
-def test_warm_start_on_another_space_is_refused(tmp_path):
-    source = optuna.create_study(direction="maximize", sampler=PPOLSTMSampler(search_space=TOY_SPACE))
+def test_warm_start_on_another_space_is_refused(tmp_path) -> None:
+    source = optuna.create_study(
+        direction="maximize", sampler=PPOLSTMSampler(search_space=TOY_SPACE)
+    )
     source.optimize(toy_objective, n_trials=2)
     source.sampler.save_policy(source, tmp_path / "policy.pt")
     smaller = dict(list(TOY_SPACE.items())[:4])
@@ -74,10 +79,10 @@ def test_warm_start_on_another_space_is_refused(tmp_path):
 @pytest.mark.parametrize("use_artifact_store", [False, True])
 def test_a_joining_worker_starts_from_the_checkpoint_not_from_scratch(
     monkeypatch, tmp_path, use_artifact_store
-):
+) -> None:
     storage = optuna.storages.InMemoryStorage()
     study = optuna.create_study(storage=storage, direction="maximize")
-    settings = dict(search_space=TOY_SPACE, batch_size=5, checkpoint_every=3)
+    settings: dict[str, Any] = dict(search_space=TOY_SPACE, batch_size=5, checkpoint_every=3)
     if use_artifact_store:
         settings["artifact_store"] = optuna.artifacts.FileSystemArtifactStore(str(tmp_path))
     first = PPOLSTMSampler(seed=0, **settings)
@@ -87,11 +92,15 @@ def test_a_joining_worker_starts_from_the_checkpoint_not_from_scratch(
     from .. import learner
 
     original = learner.Learner.apply_batch
-    monkeypatch.setattr(
-        learner.Learner, "apply_batch", lambda self, s: applied.append(1) or original(self, s)
-    )
+
+    def counted_apply_batch(self, samples):
+        applied.append(1)
+        return original(self, samples)
+
+    monkeypatch.setattr(learner.Learner, "apply_batch", counted_apply_batch)
     joining = PPOLSTMSampler(seed=1, **settings)
     joining.save_policy(study, "/dev/null")
+    assert joining._lineage is not None and first._lineage is not None
     assert joining._lineage.learner.version == first._lineage.learner.version == 8
     assert len(applied) == 2  # replayed 6 -> 8 only
     for name, value in first._lineage.learner.policy.state_dict().items():
@@ -99,9 +108,10 @@ def test_a_joining_worker_starts_from_the_checkpoint_not_from_scratch(
     assert bool(optuna.artifacts.get_all_artifact_meta(study)) == use_artifact_store
 
 
-def test_other_settings_on_a_shared_study_are_refused():
+def test_other_settings_on_a_shared_study_are_refused() -> None:
     study = optuna.create_study(
-        direction="maximize", sampler=PPOLSTMSampler(search_space=TOY_SPACE, batch_size=2, checkpoint_every=1)
+        direction="maximize",
+        sampler=PPOLSTMSampler(search_space=TOY_SPACE, batch_size=2, checkpoint_every=1),
     )
     study.optimize(toy_objective, n_trials=5)
     study.sampler = PPOLSTMSampler(
@@ -113,13 +123,13 @@ def test_other_settings_on_a_shared_study_are_refused():
     assert f"(learning_rate: {default} in the study, 0.1 here)" in str(error.value)
 
 
-def test_without_search_space_the_first_complete_trial_fixes_the_order():
+def test_without_search_space_the_first_complete_trial_fixes_the_order() -> None:
     names = ["zeta", "alpha", "mid"]  # not sorted: the order of suggestion is kept
 
     def objective(trial):
-        return sum(trial.suggest_categorical(n, ["x", "y", "z"]) == "y" for n in names) + trial.suggest_float(
-            "lr", 0, 1
-        )
+        return sum(
+            trial.suggest_categorical(n, ["x", "y", "z"]) == "y" for n in names
+        ) + trial.suggest_float("lr", 0, 1)
 
     study = optuna.create_study(direction="maximize", sampler=PPOLSTMSampler(seed=0, batch_size=2))
     study.optimize(objective, n_trials=6)

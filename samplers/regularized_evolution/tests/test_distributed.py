@@ -1,3 +1,4 @@
+# mypy: allow-untyped-defs, allow-untyped-calls, allow-incomplete-defs
 """Two processes on one journal file follow one search: each child is one mutation away from a
 member of the shared population, whichever process made that member."""
 
@@ -11,7 +12,10 @@ import numpy as np
 import optuna
 
 from .. import RegularizedEvolutionSampler
-from ._toy import TOY_SPACE, hamming, score
+from ._toy import hamming
+from ._toy import score
+from ._toy import TOY_SPACE
+
 
 N_WORKERS = 2
 TRIALS_PER_WORKER = 60
@@ -29,7 +33,9 @@ def _worker(path: str, study_name: str, seed: int) -> None:
     rng = np.random.default_rng(seed)
 
     def objective(trial):
-        params = {name: trial.suggest_categorical(name, d.choices) for name, d in TOY_SPACE.items()}
+        params = {
+            name: trial.suggest_categorical(name, d.choices) for name, d in TOY_SPACE.items()
+        }
         trial.set_user_attr("worker", seed)
         time.sleep(float(rng.uniform(0, 0.01)))  # uneven "training" times interleave the workers
         return score(params)
@@ -37,7 +43,7 @@ def _worker(path: str, study_name: str, seed: int) -> None:
     study.optimize(objective, n_trials=TRIALS_PER_WORKER)
 
 
-def test_two_processes_on_one_journal_file(tmp_path):
+def test_two_processes_on_one_journal_file(tmp_path) -> None:
     path = str(tmp_path / "journal.log")
     name = f"evolution-{uuid.uuid4().hex}"
     optuna.create_study(study_name=name, storage=_storage(path), direction="maximize")
@@ -56,7 +62,11 @@ def test_two_processes_on_one_journal_file(tmp_path):
     crossed = 0
     for child in trials[POPULATION:]:
         # Its parent was complete when the child's params were drawn, so before the child ended.
-        earlier = [t for t in by_start if t is not child and t.datetime_complete <= child.datetime_complete]
+        earlier = [
+            t
+            for t in by_start
+            if t is not child and t.datetime_complete <= child.datetime_complete
+        ]
         near = [t for t in earlier if hamming(t.params, child.params) == 1]
         assert near, child.number
         crossed += all(t.user_attrs["worker"] != child.user_attrs["worker"] for t in near)

@@ -1,16 +1,23 @@
+# mypy: allow-untyped-defs, allow-untyped-calls, allow-incomplete-defs
 """Aging evolution's behaviour: population from the storage, one mutation per child, seeds."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import numpy as np
 import optuna
+from optuna.distributions import CategoricalDistribution
+from optuna.distributions import FloatDistribution
 import pytest
-from optuna.distributions import CategoricalDistribution, FloatDistribution
 
 from .. import RegularizedEvolutionSampler
-from ._toy import TOY_SPACE, hamming, score, toy_objective
+from ._toy import hamming
+from ._toy import score
+from ._toy import toy_objective
+from ._toy import TOY_SPACE
+
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -23,7 +30,9 @@ def _params(i: int) -> dict:
     return {name: "abcd"[(i + k) % 4] for k, name in enumerate(TOY_SPACE)}
 
 
-def test_first_population_size_trials_are_random_then_children_differ_from_a_member_in_one_decision():
+def test_first_population_size_trials_are_random_then_children_differ_from_a_member_in_one_decision() -> (
+    None
+):
     sampler = RegularizedEvolutionSampler(population_size=10, sample_size=3, seed=1)
     study = optuna.create_study(direction="maximize", sampler=sampler)
     study.optimize(toy_objective, n_trials=60)
@@ -33,10 +42,15 @@ def test_first_population_size_trials_are_random_then_children_differ_from_a_mem
         # Its parent is one of them, one decision away (a sibling may be an exact twin).
         assert 1 in {hamming(child.params, t.params) for t in alive}, child.number
     # Random trials are not one mutation apart from their predecessors as a rule.
-    assert sum(min(hamming(t.params, s.params) for s in trials[: t.number]) == 1 for t in trials[1:10]) < 5
+    assert (
+        sum(
+            min(hamming(t.params, s.params) for s in trials[: t.number]) == 1 for t in trials[1:10]
+        )
+        < 5
+    )
 
 
-def test_population_is_the_last_complete_trials_read_from_the_storage():
+def test_population_is_the_last_complete_trials_read_from_the_storage() -> None:
     """A fresh sampler (no memory) on a study filled elsewhere picks its parent among the last P
     COMPLETE trials: the old best outside them is never a parent, and failures do not count."""
     study = optuna.create_study(direction="maximize")
@@ -44,42 +58,54 @@ def test_population_is_the_last_complete_trials_read_from_the_storage():
     for i in range(1, 30):
         study.add_trial(_trial(_params(i), 0.1 + 0.001 * i))
     study.add_trial(
-        optuna.create_trial(state=optuna.trial.TrialState.FAIL, params=_params(5), distributions=TOY_SPACE)
+        optuna.create_trial(
+            state=optuna.trial.TrialState.FAIL, params=_params(5), distributions=TOY_SPACE
+        )
     )
     best_alive = study.trials[29]
     for seed in range(5):
         sampler = RegularizedEvolutionSampler(population_size=20, sample_size=20, seed=seed)
         study.sampler = sampler
         trial = study.ask()
-        params = {name: trial.suggest_categorical(name, d.choices) for name, d in TOY_SPACE.items()}
-        assert sampler.parent_of(study, trial).number == best_alive.number
+        params = {
+            name: trial.suggest_categorical(name, d.choices) for name, d in TOY_SPACE.items()
+        }
+        parent = sampler.parent_of(study, trial)
+        assert parent is not None
+        assert parent.number == best_alive.number
         assert hamming(params, best_alive.params) == 1
         study.tell(trial, state=optuna.trial.TrialState.FAIL)  # keep the population as it was
 
 
-def test_minimize_picks_the_lowest_value():
+def test_minimize_picks_the_lowest_value() -> None:
     study = optuna.create_study(direction="minimize")
     for i in range(6):
         study.add_trial(_trial(_params(i), float(i)))
     sampler = RegularizedEvolutionSampler(population_size=6, sample_size=6, seed=0)
     study.sampler = sampler
     trial = study.ask(TOY_SPACE)
-    assert sampler.parent_of(study, trial).number == 0
+    parent = sampler.parent_of(study, trial)
+    assert parent is not None
+    assert parent.number == 0
     assert hamming(trial.params, study.trials[0].params) == 1
 
 
-def test_identity_mutation_copies_the_parent():
+def test_identity_mutation_copies_the_parent() -> None:
     study = optuna.create_study(direction="maximize")
     for i in range(4):
         study.add_trial(_trial(_params(i), float(i)))
-    study.sampler = RegularizedEvolutionSampler(population_size=4, sample_size=4, identity_probability=1.0)
+    study.sampler = RegularizedEvolutionSampler(
+        population_size=4, sample_size=4, identity_probability=1.0
+    )
     trial = study.ask(TOY_SPACE)
     assert trial.params == study.trials[3].params
 
 
-def test_same_seed_same_search_other_seed_another():
+def test_same_seed_same_search_other_seed_another() -> None:
     def run(seed):
-        study = optuna.create_study(direction="maximize", sampler=RegularizedEvolutionSampler(seed=seed))
+        study = optuna.create_study(
+            direction="maximize", sampler=RegularizedEvolutionSampler(seed=seed)
+        )
         study.optimize(toy_objective, n_trials=80)
         return [t.params for t in study.trials]
 
@@ -87,7 +113,7 @@ def test_same_seed_same_search_other_seed_another():
     assert run(3) != run(4)
 
 
-def test_it_beats_random_search_on_the_toy_problem():
+def test_it_beats_random_search_on_the_toy_problem() -> None:
     def last_mean(sampler):
         study = optuna.create_study(direction="maximize", sampler=sampler)
         study.optimize(toy_objective, n_trials=300)
@@ -98,8 +124,8 @@ def test_it_beats_random_search_on_the_toy_problem():
     assert evolution > random + 0.3, (evolution, random)
 
 
-def test_conditional_space_inherits_per_name_and_draws_the_missing_fresh():
-    parents = {}
+def test_conditional_space_inherits_per_name_and_draws_the_missing_fresh() -> None:
+    parents: dict[int, Any] = {}
 
     def objective(trial):
         kind = trial.suggest_categorical("kind", ["conv", "pool"])
@@ -125,13 +151,15 @@ def test_conditional_space_inherits_per_name_and_draws_the_missing_fresh():
     assert max(t.value for t in study.trials) == pytest.approx(1.7)
 
 
-def test_numeric_parameters_go_to_the_independent_sampler_with_one_warning(caplog):
+def test_numeric_parameters_go_to_the_independent_sampler_with_one_warning(caplog) -> None:
     sampler = RegularizedEvolutionSampler(population_size=2, sample_size=2, seed=0)
     study = optuna.create_study(direction="maximize", sampler=sampler)
     optuna.logging.enable_propagation()
     try:
         with caplog.at_level(logging.WARNING):
-            study.optimize(lambda t: t.suggest_float("x", 0, 1) + t.suggest_float("y", 0, 1), n_trials=5)
+            study.optimize(
+                lambda t: t.suggest_float("x", 0, 1) + t.suggest_float("y", 0, 1), n_trials=5
+            )
     finally:
         optuna.logging.disable_propagation()
     warnings = [r for r in caplog.records if "categorical parameters only" in r.getMessage()]
@@ -139,7 +167,7 @@ def test_numeric_parameters_go_to_the_independent_sampler_with_one_warning(caplo
     assert len({t.params["x"] for t in study.trials}) == 5
 
 
-def test_mixed_space_evolves_the_categorical_part():
+def test_mixed_space_evolves_the_categorical_part() -> None:
     space = {**TOY_SPACE, "lr": FloatDistribution(1e-4, 1e-1, log=True)}
     sampler = RegularizedEvolutionSampler(population_size=5, sample_size=5, seed=0)
     study = optuna.create_study(direction="maximize", sampler=sampler)
@@ -147,6 +175,7 @@ def test_mixed_space_evolves_the_categorical_part():
         trial = study.ask(space)
         parent = sampler.parent_of(study, trial)
         if trial.number >= 5:
+            assert parent is not None
             categorical = dict(trial.params)
             assert categorical.pop("lr") != parent.params["lr"]  # numeric: drawn independently
             assert hamming(categorical, {k: v for k, v in parent.params.items() if k != "lr"}) == 1
@@ -162,17 +191,17 @@ def test_mixed_space_evolves_the_categorical_part():
         ({"identity_probability": 1.5}, "identity_probability"),
     ],
 )
-def test_bad_settings_are_refused_with_the_setting_named(kwargs, message):
+def test_bad_settings_are_refused_with_the_setting_named(kwargs, message) -> None:
     with pytest.raises(ValueError, match=message):
         RegularizedEvolutionSampler(**kwargs)
 
 
-def test_paper_preset_is_the_published_protocol():
+def test_paper_preset_is_the_published_protocol() -> None:
     sampler = RegularizedEvolutionSampler.paper(seed=0)
     assert (sampler.population_size, sampler.sample_size) == (100, 25)
 
 
-def test_a_value_the_child_distribution_lacks_is_drawn_fresh():
+def test_a_value_the_child_distribution_lacks_is_drawn_fresh() -> None:
     study = optuna.create_study(direction="maximize")
     old = {"x": CategoricalDistribution(["y", "z"])}
     study.add_trial(optuna.create_trial(params={"x": "z"}, distributions=old, value=1))
