@@ -21,7 +21,7 @@ from optuna.distributions import CategoricalDistribution
 from nas_optuna.genotype import genotype_user_attrs
 from nas_optuna.space import genotype_from_params
 
-from .settings import ANY_INT, number
+from .settings import ANY_INT, check_settings, number
 
 RULES = {
     "landscape_seed": ANY_INT,
@@ -41,8 +41,16 @@ class PairwiseObjective:
         noise: float = 0.0,
         sleep_seconds: float = 0.0,
     ) -> None:
-        if noise < 0 or sleep_seconds < 0 or unary_weight < 0:
-            raise ValueError("pairwise objective: noise, unary_weight and sleep_seconds must be >= 0")
+        check_settings(  # Python callers too: a wrong type fails here, not in the first trial
+            "pairwise synthetic objective",
+            dict(
+                landscape_seed=landscape_seed,
+                unary_weight=unary_weight,
+                noise=noise,
+                sleep_seconds=sleep_seconds,
+            ),
+            RULES,
+        )
         self.space = dict(space)
         self.names = list(self.space)
         if len(self.names) < 2:
