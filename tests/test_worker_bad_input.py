@@ -82,9 +82,14 @@ def test_bad_study_config_is_one_line_and_writes_nothing(tmp_path, capsys, confi
     "sampler, table, message",
     [
         ("tpe", 'n_startup_trials = "ten"', "[sampler.tpe] n_startup_trials = 'ten': expected an integer"),
-        ("ppo", 'learning_rate = "fast"', "[sampler.ppo] learning_rate = 'fast': expected a number"),
+        # PPO's settings default to its preset (None), so the sampler itself names the type.
+        ("ppo", 'learning_rate = "fast"', "learning_rate must be > 0 or 'per-decision', got 'fast'"),
         ("ppo", "batch_size = 0", "[sampler.ppo] settings rejected by PPOLSTMSampler"),
-        ("ppo", "clip_range = true", "[sampler.ppo] clip_range = True: expected a number"),
+        (
+            "ppo",
+            "clip_range = true",
+            "[sampler.ppo] settings rejected by PPOLSTMSampler: clip_range must be a number",
+        ),
     ],
 )
 def test_bad_sampler_settings_are_found_by_building_the_sampler(tmp_path, capsys, sampler, table, message):
