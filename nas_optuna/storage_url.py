@@ -59,7 +59,7 @@ def _is_journal_path(url: str) -> bool:
     return "://" not in url and (url.endswith((".log", ".jsonl")) or os.path.isfile(url))
 
 
-def _journal_file(path: str) -> JournalStorage:
+def _journal_file(path: str, *, fsync: bool = True) -> JournalStorage:
     """A journal on ``path``; ValueError if the file exists and is something else (never append)."""
     if os.path.isfile(path) and os.path.getsize(path) > 0:
         with open(path, "rb") as f:
@@ -73,7 +73,7 @@ def _journal_file(path: str) -> JournalStorage:
                 f"storage {path!r} is an existing file that is not an Optuna journal; it is left "
                 "untouched: pass a new file name (or an existing journal)"
             )
-    return JournalStorage(JournalFileBackend(path))
+    return JournalStorage(JournalFileBackend(path) if fsync else unsynced_journal_file_backend(path))
 
 
 def _check_redis_url(url: str) -> None:
@@ -111,7 +111,7 @@ def _rdb(url: str, pool_size: int) -> BaseStorage:
 
 def _build(url: str, pool_size: int) -> BaseStorage:
     if url.startswith("journal-nofsync:"):
-        return JournalStorage(unsynced_journal_file_backend(url.removeprefix("journal-nofsync:")))
+        return _journal_file(url.removeprefix("journal-nofsync:"), fsync=False)
     if url.startswith("journal:"):
         return _journal_file(url.removeprefix("journal:"))
     if _is_journal_path(url):
@@ -155,12 +155,8 @@ def open_storage(
         raise ValueError(f"{what} needs the {module} driver: {hint}") from None
     except ImportError as err:  # grpcio missing for grpc://
         raise ValueError(scrub(f"{what}: {err}", url)) from None
-    except StorageUnavailable as err:
-        raise StorageUnavailable(scrub(str(err), url)) from None
-    except BadStorage as err:
-        raise BadStorage(scrub(str(err), url)) from None
-    except ValueError as err:
-        raise ValueError(scrub(str(err), url)) from None
+    except (StorageUnavailable, ValueError) as err:  # BadStorage too: the same type, scrubbed
+        raise type(err)(scrub(str(err), url)) from None
     except Exception as err:  # sqlalchemy.exc.ArgumentError and friends: a malformed URL
         detail = scrub(f"{type(err).__name__}: {err}", url)  # the parser may quote the whole URL
         raise ValueError(f"{what}: malformed or unsupported URL ({detail})") from None

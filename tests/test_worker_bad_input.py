@@ -128,7 +128,7 @@ def test_meaningless_numbers_are_refused(tmp_path, capsys, flags, message):
     assert_untouched(tmp_path)
 
 
-@pytest.mark.parametrize("form", ["{}", "journal:{}"])
+@pytest.mark.parametrize("form", ["{}", "journal:{}", "journal-nofsync:{}"])
 def test_an_existing_file_that_is_not_a_journal_is_never_appended_to(tmp_path, capsys, form):
     notes = tmp_path / "notes.txt"
     notes.write_text("my notes\n")
