@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from nas_optuna.report.data import StudyRun
-from nas_optuna.report.figures import choice_frequencies, figure_ppo_diagnostics, window_size
+from nas_optuna.report.figures import choice_heatmap, figure_ppo_diagnostics, window_size
 
 CARD_TITLES = {
     "top_k": "Top-1/5/25 unique architectures: mean reward",
@@ -77,18 +77,7 @@ def figure_block_choices(runs: list[StudyRun], block: str, params: list[str], n_
         rows=n_rows, cols=PER_ROW, subplot_titles=titles, horizontal_spacing=0.17, vertical_spacing=0.2
     )
     for i, param in enumerate(params):
-        labels, choices, z = choice_frequencies(runs, param, width)
-        fig.add_trace(
-            go.Heatmap(
-                x=labels,
-                y=choices,
-                z=z,
-                coloraxis="coloraxis",
-                hovertemplate=f"{param}<br>%{{y}} in trials %{{x}}: %{{z:.2f}}<extra></extra>",
-            ),
-            row=i // PER_ROW + 1,
-            col=i % PER_ROW + 1,
-        )
+        fig.add_trace(choice_heatmap(runs, param, width), row=i // PER_ROW + 1, col=i % PER_ROW + 1)
     role, _, number = block.rpartition("_b")
     what = f"{role} cell, block {number}" if role and number.isdigit() else f"{block} decisions"
     fig.update_layout(

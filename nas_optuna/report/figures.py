@@ -212,6 +212,20 @@ def choice_frequencies(
     return labels, choices, z
 
 
+def choice_heatmap(runs: list[StudyRun], param: str, width: int) -> go.Heatmap:
+    """How often each choice of `param` was sampled per window of `width` trials (0..1)."""
+    labels, choices, z = choice_frequencies(runs, param, width)
+    return go.Heatmap(
+        x=labels,
+        y=choices,
+        z=z,
+        zmin=0,
+        zmax=1,
+        coloraxis="coloraxis",
+        hovertemplate=f"{param}<br>%{{y}} in trials %{{x}}: %{{z:.2f}}<extra></extra>",
+    )
+
+
 def figure_choice_heatmaps(runs: list[StudyRun], role: str, n_windows: int = 10) -> go.Figure:
     """One heatmap per decision of a cell role: how often each choice was sampled per window."""
     params = list(
@@ -224,20 +238,7 @@ def figure_choice_heatmaps(runs: list[StudyRun], role: str, n_windows: int = 10)
     )
     width = window_size(runs, n_windows)
     for i, param in enumerate(params):
-        labels, choices, z = choice_frequencies(runs, param, width)
-        fig.add_trace(
-            go.Heatmap(
-                x=labels,
-                y=choices,
-                z=z,
-                zmin=0,
-                zmax=1,
-                coloraxis="coloraxis",
-                hovertemplate=f"{param}<br>%{{y}} in trials %{{x}}: %{{z:.2f}}<extra></extra>",
-            ),
-            row=i // cols + 1,
-            col=i % cols + 1,
-        )
+        fig.add_trace(choice_heatmap(runs, param, width), row=i // cols + 1, col=i % cols + 1)
     names = ", ".join(r.study_name for r in runs)
     what = "NAS-Bench-201 edges" if role == "edge" else f"{role} cell"
     fig.update_layout(
