@@ -33,6 +33,8 @@ PNAS_OPS: tuple[str, ...] = (
 
 
 ROLES = ("normal", "reduction", "cell")  # "cell": the one cell of a shared-cell (PNAS) space
+# A progressive space's first decision: how many blocks the cell has (PNAS grows cells 1..B).
+SIZE_PARAM = "cell_n_blocks"
 _PARAM_NAME = re.compile(rf"^({'|'.join(ROLES)})_b(\d+)_({'|'.join(FIELDS)})$")
 
 
@@ -101,9 +103,37 @@ def nasnet_space(
     return {name: dist for role in roles for name, dist in _cell_space(role, n_blocks, ops, combine)}
 
 
-def pnas_space(n_blocks: int = 5) -> dict[str, CategoricalDistribution]:
-    """The PNAS preset: one shared cell, 8 ops, add only (4 decisions per block)."""
-    return nasnet_space(n_blocks, PNAS_OPS, ("add",), shared_cell=True)
+def pnas_space(n_blocks: int = 5, *, progressive: bool = False) -> dict[str, CategoricalDistribution]:
+    """The PNAS preset: one shared cell, 8 ops, add only (4 decisions per block).
+
+    ``progressive=True`` adds `SIZE_PARAM` first, choices 1..n_blocks: a conditional space
+    whose trials hold the decisions of their first SIZE_PARAM blocks only, so cells of every
+    size are trials of one study, as PNAS's progressive search needs (see `suggest_params`).
+    """
+    space = nasnet_space(n_blocks, PNAS_OPS, ("add",), shared_cell=True)
+    if progressive:
+        space = {SIZE_PARAM: CategoricalDistribution(tuple(range(1, n_blocks + 1))), **space}
+    return space
+
+
+def active_names(space: Mapping[str, BaseDistribution], n_blocks: int | None) -> list[str]:
+    """The decisions a cell of ``n_blocks`` blocks holds (all of them when None)."""
+    if n_blocks is None:
+        return list(space)
+    return [
+        name
+        for name in space
+        if name == SIZE_PARAM or ((p := parse_param_name(name)) is not None and p[1] < n_blocks)
+    ]
+
+
+def suggest_params(trial: optuna.Trial, space: Mapping[str, CategoricalDistribution]) -> dict[str, Any]:
+    """Define-by-run: suggest the space's decisions; in a progressive space, the size first
+    and then the blocks below it only."""
+    size = trial.suggest_categorical(SIZE_PARAM, space[SIZE_PARAM].choices) if SIZE_PARAM in space else None
+    names = [n for n in active_names(space, size) if n != SIZE_PARAM]
+    params = {name: trial.suggest_categorical(name, space[name].choices) for name in names}
+    return params if size is None else {SIZE_PARAM: size, **params}
 
 
 def _layout(space: Mapping[str, BaseDistribution]) -> tuple[tuple[str, ...], int, tuple[str, ...]]:
@@ -128,7 +158,9 @@ def genotype_from_params(
     """
     space = nasnet_space() if space is None else space
     roles, n_blocks, combine = _layout(space)
-    values = {name: _checked(name, params, dist) for name, dist in space.items()}
+    if SIZE_PARAM in space:  # progressive: the cell has as many blocks as the trial says
+        n_blocks = _checked(SIZE_PARAM, params, space[SIZE_PARAM])
+    values = {name: _checked(name, params, space[name]) for name in active_names(space, n_blocks)}
     cells = []
     for role in roles:
         blocks = []
@@ -171,7 +203,9 @@ def params_from_genotype(
     if roles == ("cell",) and not genotype.shared:
         raise ValueError("this space searches one shared cell; the genotype has two different cells")
     cells = {"cell": genotype.normal, "normal": genotype.normal, "reduction": genotype.reduction}
-    params = {}
+    params: dict[str, Any] = {}
+    if SIZE_PARAM in space and 1 <= len(genotype.normal.blocks) <= n_blocks:
+        n_blocks = params[SIZE_PARAM] = len(genotype.normal.blocks)
     for role in roles:
         blocks = cells[role].blocks
         if len(blocks) != n_blocks:
@@ -194,8 +228,7 @@ def suggest_genotype(
 ) -> Genotype:
     """Define-by-run: suggest every decision of the space on the trial, return the genotype."""
     space = nasnet_space() if space is None else space
-    params = {name: trial.suggest_categorical(name, dist.choices) for name, dist in space.items()}
-    return genotype_from_params(params, space)
+    return genotype_from_params(suggest_params(trial, space), space)
 
 
 def random_genotype(
@@ -207,4 +240,4 @@ def random_genotype(
     space = nasnet_space() if space is None else space
     rng = np.random.default_rng(seed)
     params = {name: dist.choices[int(rng.integers(len(dist.choices)))] for name, dist in space.items()}
-    return genotype_from_params(params, space)
+    return genotype_from_params(params, space)  # progressive: the drawn size picks the blocks

@@ -1,9 +1,9 @@
 """Study configurations: one TOML file per study (see studies/).
 
-Tables: ``[space]`` (preset "nasnet"|"pnas"|"nb201", n_blocks), ``[objective]`` (name + that
-objective's settings), ``[budget]`` (n_trials, device_seconds) and ``[sampler.NAME]`` (settings
-for one sampler, e.g. ``[sampler.ppo]``, ``[sampler.evolution]``). Every table, key, type and
-range is checked here (the sampler's settings when the worker builds it) so that a typo stops
+Tables: ``[space]`` (preset "nasnet"|"pnas"|"nb201", n_blocks; progressive for "pnas"),
+``[objective]`` (name + that objective's settings), ``[budget]`` (n_trials, device_seconds)
+and ``[sampler.NAME]`` (settings for one sampler, e.g. ``[sampler.ppo]``). Every table, key,
+type and range is checked here (the sampler's settings when the worker builds it) so that a typo stops
 the worker before it writes to a study, with one line naming the setting.
 """
 
@@ -20,7 +20,7 @@ from nas_optuna.nb201 import nb201_space
 from nas_optuna.space import nasnet_space, pnas_space
 
 TABLES = ("space", "objective", "budget", "sampler")
-SPACE_KEYS = ("preset", "n_blocks")
+SPACE_KEYS = ("preset", "n_blocks", "progressive")
 BUDGET_KEYS = ("n_trials", "device_seconds")
 SAMPLER_NAMES = ("ppo", "random", "tpe", "evolution", "pnas")
 PRESETS = {"nasnet": nasnet_space, "pnas": pnas_space, "nb201": nb201_space}
@@ -79,6 +79,13 @@ def validate(data: dict[str, Any], source: str = "<dict>") -> StudyConfig:
         raise ValueError(f"{source} [space]: unknown preset {preset!r}; choose one of {list(PRESETS)}")
     if preset == "nb201" and set(data["space"]) != {"preset"}:
         raise ValueError(f'{source} [space]: preset = "nb201" is a fixed cell space; remove the other keys')
+    progressive = data.get("space", {}).get("progressive", False)
+    if not isinstance(progressive, bool):
+        raise ValueError(f"{source} [space]: progressive = {progressive!r} must be true or false")
+    if progressive and preset != "pnas":
+        raise ValueError(
+            f'{source} [space]: progressive = true grows PNAS cells block by block; it needs preset = "pnas"'
+        )
     n_blocks = data.get("space", {}).get("n_blocks", 5)
     if not isinstance(n_blocks, int) or isinstance(n_blocks, bool):
         raise ValueError(f"{source} [space]: n_blocks = {n_blocks!r} must be an integer >= 1")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import optuna
 
+from nas_optuna.space import SIZE_PARAM
 from nas_optuna.spawn import run_children, worker_plan
 from nas_optuna.storage_secrets import add_storage_arguments, redact, resolve_storage, scrub, scrub_logs
 from nas_optuna.storage_url import StorageUnavailable, open_storage
@@ -79,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+# Samplers that follow a conditional (progressive) space: PNAS grows it, random and TPE draw it.
+GROWING_SAMPLERS = ("pnas", "random", "tpe")
+
+
 def make_sampler(name: str, settings: dict, seed: int | None, space) -> optuna.samplers.BaseSampler:
     if name == "ppo":
         from nas_optuna.samplers.ppo_lstm import PPOLSTMSampler as cls  # lazily: torch-heavy
@@ -90,6 +95,16 @@ def make_sampler(name: str, settings: dict, seed: int | None, space) -> optuna.s
         cls = {"random": optuna.samplers.RandomSampler, "tpe": optuna.samplers.TPESampler}[name]
     check_sampler_settings(name, cls, settings)
     kwargs = dict(settings)
+    if SIZE_PARAM in space:
+        if name not in GROWING_SAMPLERS:
+            raise ValueError(
+                f"[space] progressive = true makes a conditional space (cells of 1..B blocks) for "
+                f"--sampler pnas; --sampler {name} needs the fixed space: remove progressive"
+            )
+        if name == "pnas":
+            from nas_optuna.progressive import cell_growth
+
+            kwargs["growth"] = cell_growth(space)
     if "search_space" in inspect.signature(cls).parameters:
         kwargs.setdefault("search_space", space)
     try:

@@ -16,6 +16,7 @@ from nas_optuna import queue
 from nas_optuna._optuna_internals import batched_writes, last_connection_error, trial_id_of
 from nas_optuna.heartbeat import Heartbeat
 from nas_optuna.progress import Progress
+from nas_optuna.space import suggest_params
 from nas_optuna.storage_retry import RECONNECT_SECONDS, StorageUnavailable
 
 log = logging.getLogger("nas_optuna.worker")
@@ -149,8 +150,7 @@ class Worker:
         try:
             with batched_writes(self.study):  # the whole architecture in one storage write
                 trial.set_user_attr("worker", self.name)
-                for name, dist in self.space.items():
-                    trial.suggest_categorical(name, dist.choices)
+                suggest_params(trial, self.space)  # a progressive space: the size, then its blocks
             self._in_trial = True
             if self._stop.is_set():  # the signal came while asking
                 raise WorkerStopped()

@@ -2,7 +2,9 @@
 
 A hidden target architecture is drawn from the space by seed; the reward is the fraction of
 decisions that match it, plus Gaussian noise. It needs no data and no training, yet has the
-structure of the real problem (categorical decisions, noisy reward).
+structure of the real problem (categorical decisions, noisy reward). In a space whose blocks
+add their two operands (PNAS's), a block scores its better operand order: (a, b) and (b, a)
+are one network. A progressive space's smaller cells lack decisions: they count as misses.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import optuna
 from optuna.distributions import CategoricalDistribution
 
 from nas_optuna.genotype import genotype_user_attrs
-from nas_optuna.space import genotype_from_params
+from nas_optuna.space import SIZE_PARAM, genotype_from_params, param_name, parse_param_name, suggest_params
 
 from .settings import ANY_INT, check_settings, number
 
@@ -43,18 +45,31 @@ class SyntheticObjective:
         self.space = dict(space)
         rng = np.random.default_rng(target_seed)
         self.target = {
-            name: dist.choices[rng.integers(len(dist.choices))] for name, dist in self.space.items()
+            name: dist.choices[rng.integers(len(dist.choices))]
+            for name, dist in self.space.items()
+            if name != SIZE_PARAM  # the size is no decision of the target's cell
         }
         self.noise = noise
         self.sleep_seconds = sleep_seconds
+        parsed = [p for name in self.space if (p := parse_param_name(name)) is not None]
+        adds = bool(parsed) and all(field != "combine" for _, _, field in parsed)
+        self._operand_pairs = sorted({(role, block) for role, block, _ in parsed}) if adds else []
 
     def score(self, params: Mapping) -> float:
         """Fraction of decisions equal to the hidden target (no noise)."""
-        return sum(params[name] == value for name, value in self.target.items()) / len(self.target)
+        hits = {name: params.get(name) == value for name, value in self.target.items()}
+        total = sum(hits.values())
+        for role, block in self._operand_pairs:  # an adding block: its better operand order
+            a, b = ((param_name(role, block, f"in_{x}"), param_name(role, block, f"op_{x}")) for x in "ab")
+            swapped = sum(
+                params.get(mine) == self.target[theirs] for mine, theirs in zip(a + b, b + a, strict=True)
+            )
+            total += max(0, swapped - sum(hits[n] for n in a + b))
+        return total / len(self.target)
 
     def __call__(self, trial: optuna.Trial) -> float:
         start = time.perf_counter()
-        params = {name: trial.suggest_categorical(name, d.choices) for name, d in self.space.items()}
+        params = suggest_params(trial, self.space)
         if self.sleep_seconds:
             time.sleep(self.sleep_seconds)  # stands in for training time in queue tests
         for key, value in genotype_user_attrs(genotype_from_params(params, self.space)).items():

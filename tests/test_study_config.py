@@ -30,7 +30,7 @@ def test_pnas_preset_is_one_shared_cell():
         ({"objective": {"name": "synthetic"}, "spaces": {}}, "unknown key(s) ['spaces']; allowed keys are"),
         (
             {"objective": {"name": "synthetic"}, "space": {"blocks": 3}},
-            "allowed keys are ['preset', 'n_blocks']",
+            "allowed keys are ['preset', 'n_blocks', 'progressive']",
         ),
         ({"objective": {"name": "synthetic"}, "space": {"preset": "darts"}}, "unknown preset 'darts'"),
         (
@@ -48,6 +48,11 @@ def test_pnas_preset_is_one_shared_cell():
         ({"objective": {"name": "synthetic"}, "sampler": {"ppo": 3}}, "[sampler.ppo] must be a table"),
         ({"space": {}}, "an [objective] table with a name"),
         ({"objective": {"name": "synthetic"}, "space": {"n_blocks": 0}}, "n_blocks must be >= 1"),
+        ({"objective": {"name": "synthetic"}, "space": {"progressive": True}}, 'it needs preset = "pnas"'),
+        (
+            {"objective": {"name": "synthetic"}, "space": {"preset": "pnas", "progressive": "yes"}},
+            "progressive = 'yes' must be true or false",
+        ),
     ],
 )
 def test_bad_configs_name_the_problem(data, message):

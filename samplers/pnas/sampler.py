@@ -22,8 +22,11 @@ from .candidates import decisions_of
 from .candidates import mutations
 from .candidates import seen_rows
 from .candidates import taken
+from .growth import BlockMeanEncoder
+from .growth import CellGrowth
 from .predictor import Ensemble
 from .predictor import TokenEncoder
+from .progressive import GrowthPlanner
 
 
 _logger = optuna.logging.get_logger(__name__)
@@ -61,6 +64,8 @@ class PNASSampler(BaseSampler):
         hidden_size: int = 32,
         fit_steps: int = 100,
         refit_every: int = 10,
+        growth: CellGrowth | None = None,
+        growth_beam_size: int = 32,
         independent_sampler: BaseSampler | None = None,
         seed: int | None = None,
     ) -> None:
@@ -68,6 +73,7 @@ class PNASSampler(BaseSampler):
             ("n_startup_trials", n_startup_trials, 2), ("beam_size", beam_size, 1),
             ("n_candidates", n_candidates, 1), ("ensemble_size", ensemble_size, 1),
             ("hidden_size", hidden_size, 1), ("fit_steps", fit_steps, 1), ("refit_every", refit_every, 1),
+            ("growth_beam_size", growth_beam_size, 1),
         ):  # fmt: skip
             if not isinstance(value, int) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
@@ -82,6 +88,10 @@ class PNASSampler(BaseSampler):
             fit_steps,
         )
         self.refit_every = refit_every
+        if growth is not None and not isinstance(growth, CellGrowth):
+            raise ValueError(f"growth must be a CellGrowth (or None), got {type(growth).__name__}")
+        self.growth, self.growth_beam_size = growth, growth_beam_size
+        self._planners: dict[str, GrowthPlanner] = {}
         self._rng = np.random.RandomState(seed)
         self._independent = independent_sampler or RandomSampler(seed=seed)
         self._fits: dict[str, _Fit] = {}
@@ -157,7 +167,7 @@ class PNASSampler(BaseSampler):
                 raise ValueError(
                     "the predictor needs at least 2 COMPLETE trials; run some trials first"
                 )
-            fit = self._fit_for(study, complete, decisions_of(complete))
+            fit = self._fit_for(study, complete, self._decisions(study, complete))
             return fit.ensemble.predict(fit.encoder.encode(params))
 
     # -- internals ------------------------------------------------------------------------------
@@ -173,6 +183,8 @@ class PNASSampler(BaseSampler):
         return plan
 
     def _make_plan(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, Any]:
+        if self.growth is not None:
+            return self._growth_plan(study)
         if trial.number < self.n_startup_trials:
             return {}
         complete = _complete(study)
@@ -195,8 +207,25 @@ class PNASSampler(BaseSampler):
                 return fit.encoder.params(candidates[i])
         return {}
 
+    def _growth_plan(self, study: optuna.Study) -> dict[str, Any]:
+        assert self.growth is not None
+        planner = self._planners.get(study.study_name)
+        if planner is None:
+            planner = GrowthPlanner(
+                self.growth, self.growth_beam_size, self.beam_size, self.n_candidates
+            )
+            self._planners[study.study_name] = planner
+
+        def fit_for(complete: list[FrozenTrial], fresh: bool) -> tuple[TokenEncoder, Ensemble]:
+            fit = self._fit_for(study, complete, self._decisions(study, complete), fresh)
+            return fit.encoder, fit.ensemble
+
+        return planner.plan(study, fit_for, self._rng)
+
     def _decisions(self, study: optuna.Study, complete: list[FrozenTrial]) -> dict:
         """The decisions known so far plus those of trials finished since (scanned once each)."""
+        if self.growth is not None:
+            return self.growth.decisions()
         known = self._fits.get(study.study_name)
         if known is None:
             return decisions_of(complete)
@@ -206,14 +235,22 @@ class PNASSampler(BaseSampler):
             **{n: d for n, d in fresh.items() if n not in known.encoder.decisions},
         }
 
-    def _fit_for(self, study: optuna.Study, complete: list[FrozenTrial], decisions: dict) -> _Fit:
+    def _fit_for(
+        self,
+        study: optuna.Study,
+        complete: list[FrozenTrial],
+        decisions: dict,
+        fresh: bool = False,
+    ) -> _Fit:
+        """The ensemble fitted to ``complete``: refitted after refit_every new results, or 10%
+        more once that is more (a few dozen fits per run), or at any new result when ``fresh``."""
         fit = old = self._fits.get(study.study_name)
         names = tuple(decisions)
-        # Refit after refit_every new results, or 10% more once that is more: a few dozen fits per run.
         due = max(self.refit_every, fit.n_complete // 10) if fit is not None else 0
+        due = min(due, 1) if fresh else due
         if fit is not None and fit.names == names and len(complete) - fit.n_complete < due:
             return fit
-        encoder = TokenEncoder(decisions)
+        encoder = TokenEncoder(decisions) if self.growth is None else BlockMeanEncoder(self.growth)
         ensemble = Ensemble(
             encoder.width, size=self.ensemble_size, hidden=self.hidden_size, steps=self.fit_steps,
             seed=int(self._rng.randint(2**31)),

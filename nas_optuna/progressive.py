@@ -1,0 +1,34 @@
+"""PNAS's progressive search on nas-optuna's spaces: the growth description the sampler needs.
+
+A progressive space (``pnas_space(progressive=True)``, or ``[space] progressive = true``)
+starts with `SIZE_PARAM`; `cell_growth` tells PNASSampler which parameters make up each block,
+so it can train every 1-block cell and then grow the best by one block per stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from optuna.distributions import CategoricalDistribution
+
+from nas_optuna.samplers.pnas import CellGrowth
+from nas_optuna.space import SIZE_PARAM, param_name, parse_param_name
+
+
+def is_progressive(space: Mapping[str, object]) -> bool:
+    return SIZE_PARAM in space
+
+
+def cell_growth(space: Mapping[str, CategoricalDistribution]) -> CellGrowth:
+    """The blocks of a progressive space, each as its two interchangeable (input, op) operands:
+    the block adds them, so (a, b) and (b, a) are one cell and only one is trained."""
+    if not is_progressive(space):
+        raise ValueError(f"not a progressive space (no {SIZE_PARAM!r}); use pnas_space(progressive=True)")
+    blocks = sorted({p[1] for name in space if (p := parse_param_name(name)) is not None})
+    if any(parse_param_name(n) and parse_param_name(n)[2] == "combine" for n in space):
+        raise ValueError("a progressive space adds the two operands of a block; drop the combine decision")
+    operands = tuple(
+        tuple((param_name("cell", b, f"in_{x}"), param_name("cell", b, f"op_{x}")) for x in "ab")
+        for b in blocks
+    )
+    return CellGrowth(SIZE_PARAM, operands, dict(space))
