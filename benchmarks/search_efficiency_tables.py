@@ -2,8 +2,11 @@
 
 Benchmarks (``--benchmarks``): ``nb201`` (NAS-Bench-201's CIFAR-10 table, 6 decisions, reward
 = validation accuracy of a really trained network), ``hidden`` (the synthetic hidden-target
-reward on the 50-decision NASNet space, no interactions) and ``pairwise`` (a synthetic reward on
-the same space whose value depends on pairs of decisions). Arms (``--arms``): any sampler name
+reward on the 50-decision NASNet space, no interactions), ``pairwise`` (a synthetic reward on
+the same space whose value depends on pairs of decisions) and ``pnas-hidden`` (the hidden
+target on PNAS's 20-decision shared cell; an arm with the setting ``"progressive": true``
+searches the progressive form of that space, cells of 1..5 blocks, e.g.
+``pnas_grow=pnas:'{"progressive":true}'``). Arms (``--arms``): any sampler name
 ``nas_optuna.worker.make_sampler`` knows (``tpe`` means TPESampler(multivariate=True)), or
 ``LABEL=SAMPLER:JSON`` for one with settings, e.g. ``ppo_lr3e-3=ppo:'{"learning_rate":0.003}'``.
 
@@ -63,7 +66,7 @@ def parse_arm(text: str) -> Arm:
     return Arm(match["label"] or sampler, sampler, {**DEFAULT_SETTINGS.get(sampler, {}), **given})
 
 
-def benchmark_setup(name: str, seed: int):
+def benchmark_setup(name: str, seed: int, progressive: bool = False):
     """(space, objective, score, optimum): score(params) is the noiseless reward of an architecture."""
     if name == "nb201":
         from nas_optuna.objectives import NB201Objective
@@ -74,7 +77,10 @@ def benchmark_setup(name: str, seed: int):
         return nb201_space(), objective, lambda p: objective.lookup(p).val_accuracy, NB201_BEST_VAL_ACCURACY
     from nas_optuna.objectives import PairwiseObjective, SyntheticObjective
 
-    from nas_optuna import nasnet_space
+    from nas_optuna import nasnet_space, pnas_space
+
+    if progressive and name != "pnas-hidden":
+        raise ValueError(f'"progressive": true needs a PNAS-space benchmark (pnas-hidden), not {name!r}')
 
     if name == "hidden":
         objective = SyntheticObjective(nasnet_space(), target_seed=seed, noise=0.05)
@@ -82,15 +88,20 @@ def benchmark_setup(name: str, seed: int):
     if name == "pairwise":
         objective = PairwiseObjective(nasnet_space(), landscape_seed=seed)
         return nasnet_space(), objective, objective.score, 1.0
+    if name == "pnas-hidden":  # the progressive space's target is the same: sizes are no decision
+        space = pnas_space(progressive=progressive)
+        objective = SyntheticObjective(space, target_seed=seed, noise=0.05)
+        return space, objective, objective.score, 1.0
     raise ValueError(f"unknown benchmark {name!r}; choose from {list(BENCHMARKS)}")
 
 
-BENCHMARKS = ("nb201", "hidden", "pairwise")
+BENCHMARKS = ("nb201", "hidden", "pairwise", "pnas-hidden")
 
 
 def make_arm_sampler(arm: Arm, seed: int, space) -> optuna.samplers.BaseSampler:
+    settings = {k: v for k, v in arm.settings.items() if k != "progressive"}  # the space's, not the sampler's
     try:
-        return make_sampler(arm.sampler, arm.settings, seed, space)
+        return make_sampler(arm.sampler, settings, seed, space)
     except KeyError:
         raise ValueError(
             f"arm {arm.label!r}: unknown sampler {arm.sampler!r} (make_sampler knows none by that name)"
@@ -101,7 +112,7 @@ def run_one(task: tuple[str, Arm, int, int]) -> dict:
     """One search: the objective's values and the noiseless scores, trial by trial."""
     benchmark, arm, seed, trials = task
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    space, objective, score, _ = benchmark_setup(benchmark, seed)
+    space, objective, score, _ = benchmark_setup(benchmark, seed, arm.settings.get("progressive", False))
     study = optuna.create_study(direction="maximize", sampler=make_arm_sampler(arm, seed, space))
     values, scores = [], []
     start = time.perf_counter()
@@ -165,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         if min(args.budgets) < 1 or args.seeds < 1 or args.jobs < 1:
             raise ValueError("--budgets, --seeds and --jobs must be >= 1")
         for arm in arms:  # bad names or settings fail now, not in a worker
-            make_arm_sampler(arm, 0, benchmark_setup(args.benchmarks[0], 0)[0])
+            for b in args.benchmarks:
+                make_arm_sampler(arm, 0, benchmark_setup(b, 0, arm.settings.get("progressive", False))[0])
     except ValueError as err:
         print(f"search_efficiency_tables: error: {err}", file=sys.stderr)
         return 2
