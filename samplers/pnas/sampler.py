@@ -65,7 +65,7 @@ class PNASSampler(BaseSampler):
         fit_steps: int = 100,
         refit_every: int = 10,
         growth: CellGrowth | None = None,
-        growth_beam_size: int = 32,
+        growth_beam_size: int = 16,
         independent_sampler: BaseSampler | None = None,
         seed: int | None = None,
     ) -> None:
