@@ -52,6 +52,10 @@ class PNASSampler(BaseSampler):
     tried by any worker, and proposes the one with the best predicted value. Its state is the
     trials in the storage, so workers share one search. Numeric parameters go to
     ``independent_sampler``.
+
+    With ``growth`` (a `CellGrowth`), it runs PNAS's progressive search on that conditional
+    space instead (`progressive.GrowthPlanner`): every 1-block cell, then stage by stage the
+    ``growth_beam_size`` best-predicted one-block expansions of the best cells of the last size.
     """
 
     def __init__(
