@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from collections.abc import Sequence
+import heapq
 
 import numpy as np
-import optuna
 from optuna.distributions import CategoricalDistribution
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial
-from optuna.trial import TrialState
 
 from .predictor import TokenEncoder
 
@@ -28,12 +27,16 @@ def decisions_of(trials: Iterable[FrozenTrial]) -> dict[str, CategoricalDistribu
 def best_trials(
     complete: Sequence[FrozenTrial], n: int, direction: StudyDirection
 ) -> list[FrozenTrial]:
+    """The n best (ties: the latest first); a heap, so an ask costs O(N), not a sort."""
     sign = -1.0 if direction == StudyDirection.MAXIMIZE else 1.0
-    return sorted(complete, key=lambda t: (sign * t.value, -t.number))[:n]
+    return heapq.nsmallest(n, complete, key=lambda t: (sign * t.value, -t.number))
 
 
 def seen_rows(
-    study: optuna.Study, encoder: TokenEncoder, done_cache: dict[int, bytes]
+    finished: Sequence[FrozenTrial],
+    running: Sequence[FrozenTrial],
+    encoder: TokenEncoder,
+    done_cache: dict[int, bytes],
 ) -> tuple[set[bytes], np.ndarray]:
     """Architectures tried (finished) and being tried (by any worker): never proposed again.
 
@@ -41,11 +44,9 @@ def seen_rows(
     encodes only the trials finished since the last one. A running trial may hold only its
     first params yet (define-by-run writes them one by one), so those come back as rows with
     -1 for the missing decisions, matched as prefixes."""
-    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    new = [t for t in done if t.number not in done_cache]
+    new = finished[len(done_cache) :]  # `finished` only grows, in the order rows were cached
     for trial, row in zip(new, encoder.indices([t.params for t in new]), strict=True):
         done_cache[trial.number] = row.tobytes()
-    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.WAITING))
     partial = encoder.indices([t.params for t in running])
     return set(done_cache.values()), partial[(partial >= 0).any(1)]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+import math
 import threading
 from typing import Any
 
@@ -17,13 +18,13 @@ from optuna.samplers import RandomSampler
 from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 
-from .candidates import best_trials
-from .candidates import decisions_of
 from .candidates import mutations
 from .candidates import seen_rows
 from .candidates import taken
 from .growth import BlockMeanEncoder
 from .growth import CellGrowth
+from .ledger import RUNNING
+from .ledger import TrialLedger
 from .predictor import Ensemble
 from .predictor import TokenEncoder
 from .progressive import GrowthPlanner
@@ -96,6 +97,7 @@ class PNASSampler(BaseSampler):
             raise ValueError(f"growth must be a CellGrowth (or None), got {type(growth).__name__}")
         self.growth, self.growth_beam_size = growth, growth_beam_size
         self._planners: dict[str, GrowthPlanner] = {}
+        self._ledgers: dict[str, TrialLedger] = {}
         self._rng = np.random.RandomState(seed)
         self._independent = independent_sampler or RandomSampler(seed=seed)
         self._fits: dict[str, _Fit] = {}
@@ -191,23 +193,24 @@ class PNASSampler(BaseSampler):
             return self._growth_plan(study)
         if trial.number < self.n_startup_trials:
             return {}
-        complete = _complete(study)
-        decisions = self._decisions(study, complete)
+        ledger = self._ledger(study)
+        running = ledger.update(study.get_trials(deepcopy=False))  # one read per ask
+        complete, decisions = ledger.complete, ledger.decisions
         if len(complete) < 2 or not decisions:
             return {}
         fit = self._fit_for(study, complete, decisions)
-        beam = best_trials(complete, self.beam_size, study.direction)
-        parents = fit.encoder.indices([t.params for t in beam])
-        seen = seen_rows(study, fit.encoder, fit.done_rows)
+        parents = fit.encoder.indices([t.params for t in ledger.best(self.beam_size)])
+        seen = seen_rows(ledger.finished, running, fit.encoder, fit.done_rows)
         candidates = mutations(parents, fit.encoder.sizes, self.n_candidates, seen, self._rng)
         if len(candidates) == 0:
             return {}  # every neighbour of the beam is taken: a random architecture
         mean, _ = fit.ensemble.predict(fit.encoder.one_hot(candidates))
         sign = 1.0 if study.direction == optuna.study.StudyDirection.MAXIMIZE else -1.0
         # Another worker may have started one of the best meanwhile: look again, take the best left.
-        done, running = seen_rows(study, fit.encoder, fit.done_rows)
+        running = study.get_trials(deepcopy=False, states=RUNNING)
+        done, partial = seen_rows(ledger.finished, running, fit.encoder, fit.done_rows)
         for i in np.argsort(-sign * mean, kind="stable"):
-            if candidates[i].tobytes() not in done and not taken(candidates[i], running):
+            if candidates[i].tobytes() not in done and not taken(candidates[i], partial):
                 return fit.encoder.params(candidates[i])
         return {}
 
@@ -226,18 +229,19 @@ class PNASSampler(BaseSampler):
 
         return planner.plan(study, fit_for, self._rng)
 
+    def _ledger(self, study: optuna.Study) -> TrialLedger:
+        ledger = self._ledgers.get(study.study_name)
+        if ledger is None:
+            ledger = self._ledgers[study.study_name] = TrialLedger(study.direction)
+        return ledger
+
     def _decisions(self, study: optuna.Study, complete: list[FrozenTrial]) -> dict:
-        """The decisions known so far plus those of trials finished since (scanned once each)."""
+        """The predictor's decisions: the growth's, or every categorical one the trials hold."""
         if self.growth is not None:
             return self.growth.decisions()
-        known = self._fits.get(study.study_name)
-        if known is None:
-            return decisions_of(complete)
-        fresh = decisions_of(t for t in complete if t.number not in known.done_rows)
-        return {
-            **known.encoder.decisions,
-            **{n: d for n, d in fresh.items() if n not in known.encoder.decisions},
-        }
+        ledger = self._ledger(study)
+        ledger.update(study.get_trials(deepcopy=False))
+        return ledger.decisions
 
     def _fit_for(
         self,
@@ -287,7 +291,7 @@ class PNASSampler(BaseSampler):
 
 def _complete(study: optuna.Study) -> list[FrozenTrial]:
     trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    return [t for t in sorted(trials, key=lambda t: t.number) if np.isfinite(t.value)]
+    return [t for t in trials if math.isfinite(t.value)]
 
 
 def _single_objective_only(study: optuna.Study) -> None:
