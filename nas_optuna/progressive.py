@@ -15,17 +15,14 @@ from nas_optuna.samplers.pnas import CellGrowth
 from nas_optuna.space import SIZE_PARAM, param_name, parse_param_name
 
 
-def is_progressive(space: Mapping[str, object]) -> bool:
-    return SIZE_PARAM in space
-
-
 def cell_growth(space: Mapping[str, CategoricalDistribution]) -> CellGrowth:
     """The blocks of a progressive space, each as its two interchangeable (input, op) operands:
     the block adds them, so (a, b) and (b, a) are one cell and only one is trained."""
-    if not is_progressive(space):
+    if SIZE_PARAM not in space:
         raise ValueError(f"not a progressive space (no {SIZE_PARAM!r}); use pnas_space(progressive=True)")
-    blocks = sorted({p[1] for name in space if (p := parse_param_name(name)) is not None})
-    if any(parse_param_name(n) and parse_param_name(n)[2] == "combine" for n in space):
+    parsed = [p for name in space if (p := parse_param_name(name)) is not None]
+    blocks = sorted({block for _, block, _ in parsed})
+    if any(field == "combine" for _, _, field in parsed):
         raise ValueError("a progressive space adds the two operands of a block; drop the combine decision")
     operands = tuple(
         tuple((param_name("cell", b, f"in_{x}"), param_name("cell", b, f"op_{x}")) for x in "ab")

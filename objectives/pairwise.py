@@ -19,7 +19,7 @@ import optuna
 from optuna.distributions import CategoricalDistribution
 
 from nas_optuna.genotype import genotype_user_attrs
-from nas_optuna.space import genotype_from_params
+from nas_optuna.space import SIZE_PARAM, genotype_from_params
 
 from .settings import ANY_INT, check_settings, number
 
@@ -53,6 +53,11 @@ class PairwiseObjective:
         )
         self.space = dict(space)
         self.names = list(self.space)
+        if SIZE_PARAM in self.space:
+            raise ValueError(
+                "pairwise objective: its pairs need every decision in every trial; a progressive "
+                "space's small cells lack some. Use the synthetic objective, or drop progressive"
+            )
         if len(self.names) < 2:
             raise ValueError("pairwise objective: the space needs at least 2 decisions")
         self.noise = noise

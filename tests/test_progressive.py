@@ -131,3 +131,10 @@ def test_a_sampler_that_cannot_follow_the_conditional_space_is_refused(tmp_path,
     assert "progressive = true" in err and "--sampler ppo needs the fixed space" in err
     assert err.count("\n") == 1
     assert main(_argv(tmp_path, "random", "5")) == 0  # random search draws the conditional space
+
+
+def test_the_pairwise_reward_refuses_a_progressive_space():
+    from nas_optuna.objectives import PairwiseObjective
+
+    with pytest.raises(ValueError, match="drop progressive"):
+        PairwiseObjective(SPACE)
