@@ -58,10 +58,17 @@ def child_argv(args, device: str, index: int) -> list[str]:
 
 
 def child_env(args) -> dict[str, str]:
-    """The children's environment: ours, plus the storage URL the parent resolved."""
+    """The children's environment: ours, plus the storage URL the parent resolved, and their
+    share of the cores for OpenMP and BLAS: those read it when they load, before any code of
+    ours runs (NumPy's BLAS spinning on cores the other workers use made a PNAS refit 10x
+    slower on a loaded machine). A value the user set is kept."""
     from nas_optuna.storage_secrets import STORAGE_ENV
 
-    return {**os.environ, STORAGE_ENV: args.storage}
+    env = {**os.environ, STORAGE_ENV: args.storage}
+    if getattr(args, "threads", None):
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env.setdefault(name, str(args.threads))
+    return env
 
 
 def run_children(args, plan: list[str]) -> int:

@@ -131,6 +131,17 @@ def test_children_get_the_storage_by_environment_never_on_argv(tmp_path, monkeyp
     assert child_env(args)[STORAGE_ENV] == url
 
 
+def test_children_get_their_share_of_the_cores_before_numpy_loads(monkeypatch):
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")  # the user's own setting wins
+    argv = ["--storage", "s.log", "--study-name", "s", "--study-config", "c.toml", "--processes", "2"]
+    args = worker.build_parser().parse_args([*argv, "--threads", "4"])
+    env = child_env(args)
+    assert (env["OMP_NUM_THREADS"], env["OPENBLAS_NUM_THREADS"], env["MKL_NUM_THREADS"]) == ("4", "4", "3")
+    assert "OPENBLAS_NUM_THREADS" not in child_env(worker.build_parser().parse_args(argv))
+
+
 def test_bad_storage_messages_never_show_the_password(tmp_path, capsys):
     config = write_synthetic_config(tmp_path)
     for url in ("foo+bar://u:Zq7pw@x/y", "grpc://u:Zq7pw@host", "mysql+nodriver://u:Zq7pw@h/db"):
