@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import optuna
+import pytest
 from optuna.trial import TrialState
 
 from nas_optuna.storage_url import open_storage
@@ -71,3 +72,31 @@ def test_two_pnas_workers_on_the_pnas_space_skip_each_others_architectures(tmp_p
     assert len(set(proposed)) >= 0.9 * len(proposed)
     values = [t.value for t in sorted(complete, key=lambda t: t.number)]
     assert np.mean(values[-10:]) > np.mean(values[:10])
+
+
+def _nb201_config(tmp_path) -> str:
+    path = tmp_path / "nb201.toml"
+    path.write_text(
+        '[space]\npreset = "nb201"\n\n[objective]\nname = "nb201"\n\n'
+        "[sampler.evolution]\npopulation_size = 8\nsample_size = 3\n\n[sampler.pnas]\nn_startup_trials = 10\n"
+    )
+    return str(path)
+
+
+@pytest.mark.parametrize("sampler", ["evolution", "pnas"])
+@pytest.mark.parametrize("preset", ["nasnet", "nb201"])
+def test_two_workers_search_the_nasnet_space_and_the_nb201_table(tmp_path, caplog, sampler, preset):
+    tables = (
+        "[sampler.evolution]\npopulation_size = 8\nsample_size = 3\n\n[sampler.pnas]\nn_startup_trials = 10\n"
+    )
+    config = _config(tmp_path, tables) if preset == "nasnet" else _nb201_config(tmp_path)
+    with caplog.at_level("INFO"):
+        assert main(_argv(tmp_path, config, "--seed", "0", "--processes", "2", sampler=sampler)) == 0
+    assert "workers exited with codes [0, 0]" in caplog.text
+    study = optuna.load_study(study_name=sampler, storage=open_storage(str(tmp_path / "study.log")))
+    complete = sorted(study.get_trials(states=(TrialState.COMPLETE,)), key=lambda t: t.number)
+    assert len(complete) == 40 and len({t.user_attrs["worker"] for t in complete}) == 2
+    prefix = "normal_" if preset == "nasnet" else "edge_"
+    assert all(any(n.startswith(prefix) for n in t.params) for t in complete)
+    values = [t.value for t in complete]
+    assert np.mean(values[-10:]) > np.mean(values[:10])  # past the random start, it learns
