@@ -167,6 +167,34 @@ def cpu_latency_ms(model, image_size: int, repeats: int = 5) -> float:
     return 1000 * statistics.median(times)
 
 
+@dataclass(frozen=True)
+class Budget:
+    """Upper limits at a transfer configuration (None: no limit on that measure)."""
+
+    config: TransferConfig
+    max_mult_adds: float | None = None
+    max_params: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("max_mult_adds", "max_params"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ValueError(f"--{name.replace('_', '-')} must be > 0, got {value}")
+
+    def describe(self) -> str:
+        limits = []
+        if self.max_mult_adds is not None:
+            limits.append(f"<= {self.max_mult_adds / 1e6:g}M mult-adds")
+        if self.max_params is not None:
+            limits.append(f"<= {self.max_params / 1e6:g}M params")
+        return f"{' and '.join(limits)} at {self.config.describe()}"
+
+    def allows(self, cost: TransferCost) -> bool:
+        return (self.max_mult_adds is None or cost.mult_adds <= self.max_mult_adds) and (
+            self.max_params is None or cost.params <= self.max_params
+        )
+
+
 def clear_cache() -> None:
     _SIZES.clear()
     _LATENCIES.clear()
