@@ -18,11 +18,11 @@ def empty_cache():
 
 def test_nasnet_a_mobile_matches_the_published_564m_mult_adds_and_5_3m_params():
     cost = transfer_cost(NASNET_A, TRANSFER_PRESETS["mobile"])
-    # Published (NASNet paper, Table 2): 564M mult-adds, 5.3M params. The figures are rounded
-    # to 3 and 2 significant digits (+-0.09% and +-0.9%); on top of that conventions differ in
-    # what counts (we count conv and FC multiply-adds only; BN folds into convs; 1000 classes,
-    # not the release's 1001, is -1,057 params). 0.5% and 1.5% cover both, and still fail on
-    # a wrong stem (stem_multiplier 3: 629M, +12% mult-adds) or a missing reduction cell.
+    # Published (NASNet paper, mobile ImageNet network): 564M mult-adds, 5.3M params, rounded to
+    # 3 and 2 significant digits (+-0.09%, +-0.9%). Counting conventions differ on top (we count
+    # conv and FC multiply-adds only, not BN, ReLU, pooling or adds; 1000 classes, not the
+    # release's 1001, is 1,057 params fewer). 0.5% and 1.5% cover both, and still fail on a
+    # wrong stem (stem_multiplier 3: 629M, +12% mult-adds) or a missing reduction cell.
     assert cost.mult_adds == pytest.approx(564e6, rel=0.005)
     assert cost.params == pytest.approx(5.3e6, rel=0.015)
     assert cost.latency_ms is None
@@ -33,6 +33,22 @@ def test_cifar_preset_matches_the_facts_sheet_6_at_768():
     # NASNET.md: CIFAR 6@768, released concat: 3.347M params, ~544M mult-adds.
     assert cost.params == pytest.approx(3.347e6, rel=0.001)
     assert cost.mult_adds == pytest.approx(544e6, rel=0.005)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_shape_only_count_equals_the_computed_forward(seed):
+    from nas_optuna import build_network, count_mult_adds, count_parameters
+
+    genotype = random_genotype(seed=seed)  # random cells: whatever ops, strides, kernels they drew
+    for table in (TINY, {"n_cells": 1, "filters": 8, "image_size": 64}, {"n_cells": 2, "filters": 8}):
+        config = transfer_config(table)
+        model = build_network(
+            genotype, n_cells=config.n_cells, filters=config.filters, num_classes=config.num_classes,
+            stem=config.stem, image_size=config.image_size,
+        )  # fmt: skip
+        size = (1, 3, config.image_size, config.image_size)
+        computed = cost_module.TransferCost(count_mult_adds(model, size), count_parameters(model))
+        assert transfer_cost(genotype, config) == computed
 
 
 def test_cost_is_cached_per_genotype_and_config(monkeypatch):
