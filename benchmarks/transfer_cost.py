@@ -4,7 +4,8 @@ Part 1: NASNet-A's parameters and mult-adds at the mobile (4@1056, 224x224, Imag
 CIFAR (6@768) presets against the published figures. Part 2: ``--trials`` proxy trials of the
 cifar objective at studies/smoke.toml's settings (random genotypes, one process) against
 ``transfer_cost`` of the same genotypes at ``--transfer``, uncached (each first time) and
-cached; with ``--latency``, also the batch-1 CPU latency measurement. Same torch threads for
+cached, and (A/B) with the convs computed instead of shape-only; with ``--latency``, also the
+batch-1 CPU latency measurement. Same torch threads for
 both (``--threads``, default 1, as the test suite and a loaded worker).
 
     python benchmarks/transfer_cost.py --trials 8
@@ -21,7 +22,7 @@ from pathlib import Path
 import optuna
 import torch
 
-from nas_optuna import NASNET_A, genotype_from_params
+from nas_optuna import NASNET_A, count_mult_adds, count_parameters, genotype_from_params
 from nas_optuna import cost as cost_module
 from nas_optuna.cost import TRANSFER_PRESETS, transfer_config, transfer_cost
 from nas_optuna.study_config import load_study_config
@@ -79,6 +80,23 @@ def cost_seconds(genotypes, transfer: str, latency: bool) -> tuple[list[float], 
     return first, again
 
 
+def shape_only_gain(genotypes, transfer: str) -> tuple[float, float]:
+    """Median seconds of build + count with the convs computed vs shape-only, interleaved."""
+    config = transfer_config(transfer)
+    size = (1, 3, config.image_size, config.image_size)
+    times: dict[bool, list[float]] = {False: [], True: []}
+    for genotype in genotypes:
+        for shape_only in (False, True):
+            start = time.perf_counter()
+            model = cost_module.build_transfer_network(genotype, config)
+            count_parameters(model)
+            if shape_only:
+                cost_module.shape_only_convs(model)
+            count_mult_adds(model, size)
+            times[shape_only].append(time.perf_counter() - start)
+    return statistics.median(times[False]), statistics.median(times[True])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=8)
@@ -101,6 +119,8 @@ def main() -> None:
         f"  ratio (median cost / median trial): {med(first) / med(trials):.1%}; "
         f"per-trial worst (cost / that trial): {max(f / t for f, t in zip(first, trials, strict=True)):.1%}"
     )
+    computed, shape_only = shape_only_gain(genotypes, args.transfer)
+    print(f"  A/B, same genotypes: convs computed {computed:.3f} s, shape-only {shape_only:.3f} s (median)")
     if args.latency:
         with_latency, _ = cost_seconds(genotypes, args.transfer, latency=True)
         print(
