@@ -4,8 +4,9 @@ The cost is that of the network to be deployed (nas_optuna/cost.py, ``transfer =
 of the proxy child. ``reward = "mnas"`` is MnasNet's soft constraint (Tan et al. 2019, w = -0.07
 for each target: 2x over a target costs ~5% of the reward, 2x under gains ~5%).
 ``"mnas-hard"`` scores a child over any target 0 without training it (the trial still
-COMPLETEs, with ``over_budget`` saying why) and a child within budget its accuracy. Torch-free:
-the settings check runs before a worker loads anything.
+COMPLETEs, with ``over_budget`` saying why) and a child within budget its accuracy. The values
+reported per epoch (what a pruner compares) stay the raw accuracy; only the trial's final
+value is the reward. Torch-free: the settings check runs before a worker loads anything.
 """
 
 from __future__ import annotations
