@@ -54,7 +54,8 @@ def check_reward_settings(where: str, settings: Mapping[str, Any], concat: str =
     needs_transfer = [k for k in ("latency", "reward") if settings.get(k) not in (None, False, "accuracy")]
     if needs_transfer and settings.get("transfer") is None:
         raise ValueError(
-            f"{where}: {' and '.join(needs_transfer)} need(s) the cost of the deployed network; "
+            f"{where}: {' and '.join(needs_transfer)} {'need' if len(needs_transfer) > 1 else 'needs'} "
+            "the cost of the deployed network; "
             'add transfer = "mobile" (NASNet 4@1056 at 224x224) or a table like '
             '{ n_cells = 4, filters = 44, stem = "imagenet", image_size = 224 }'
         )

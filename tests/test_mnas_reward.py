@@ -103,7 +103,8 @@ def test_two_targets_multiply_and_a_hard_reason_names_each_excess():
     [
         ({"reward": "mnas"}, r"reward = 'mnas' needs a budget: target_mult_adds and/or target_params"),
         ({"reward": "mnas", "target_mult_adds": 6e8}, r'add transfer = "mobile"'),
-        ({"latency": True}, r"latency need\(s\) the cost of the deployed network"),
+        ({"latency": True}, r"latency needs the cost of the deployed network"),
+        ({"latency": True, **MOBILE, "transfer": None, "target_params": 1}, r"latency and reward need the"),
         ({"target_params": 5e6}, r'target_params only apply with reward = "mnas" or "mnas-hard"'),
         ({"w": -0.1}, r'w only apply with reward = "mnas"'),
         (
