@@ -1,6 +1,8 @@
 """`nas-optuna rerank`: retrain the search's top-K genotypes longer and larger, compare rankings.
 
 nas-optuna rerank --storage runs.log --study demo-ppo-s0 --top-k 10 --n-cells 2 --filters 16 --epochs 5
+With --max-mult-adds / --max-params, the top-K of the genotypes whose network at --transfer
+(default mobile: NASNet 4@1056, 224x224) fits that budget.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import sys
 import optuna
 
 from nas_optuna.cmd_train import add_training_arguments
+from nas_optuna.cost import TRANSFER_PRESETS, Budget, transfer_config
 from nas_optuna.rerank import RerankResult, open_rerank_study, rerank, spearman, top_genotypes
 from nas_optuna.storage_secrets import add_storage_arguments, resolve_storage
 
@@ -29,8 +32,22 @@ def add_parser(subparsers) -> None:
     p.add_argument(
         "--train-images", type=int, default=0, help="train on this many random images; 0 = all (default)"
     )
+    budget = p.add_argument_group("budget at the transfer configuration (nas_optuna/cost.py)")
+    budget.add_argument(
+        "--max-mult-adds", type=float, help="keep genotypes with at most this many, e.g. 600e6"
+    )
+    budget.add_argument("--max-params", type=float, help="keep genotypes with at most this many, e.g. 5e6")
+    budget.add_argument(
+        "--transfer", choices=tuple(TRANSFER_PRESETS), default="mobile", help="(default %(default)s)"
+    )
     add_training_arguments(p)
     p.set_defaults(func=run)
+
+
+def budget_of(args) -> Budget | None:
+    if args.max_mult_adds is None and args.max_params is None:
+        return None
+    return Budget(transfer_config(args.transfer), args.max_mult_adds, args.max_params)
 
 
 def objective_settings(args) -> dict:
@@ -53,8 +70,9 @@ def run(args) -> int:
     resolve_storage(args)
     settings = objective_settings(args)
     checked_settings(settings)  # unknown or bad settings fail before anything is written
+    budget = budget_of(args)
     storage = existing_storage(args.storage)
-    candidates = top_genotypes(storage, args.study, args.top_k)
+    candidates = top_genotypes(storage, args.study, args.top_k, budget)
     optuna.logging.set_verbosity(logging.WARNING)  # the lines printed below say what happens
     out_name = args.out_study or f"{args.study[0]}-rerank"
     study = open_rerank_study(storage, out_name, settings, args.study)
@@ -62,6 +80,7 @@ def run(args) -> int:
     print(
         f"reranking {len(candidates)} genotypes of {', '.join(args.study)} into study {out_name!r}: "
         f"N={args.n_cells} F={args.filters}, epochs {args.epochs}, {objective.data.describe()}"
+        + (f"; budget {budget.describe()}" if budget else "")
     )
     results = rerank(study, candidates, objective, on_result=print_result, catch=(TrainingFailed,))
     print_table(results)
@@ -75,8 +94,13 @@ def print_result(r: RerankResult) -> None:
     c = r.candidate
     outcome = f"rerank {r.value:.4f}" if r.value is not None else f"FAILED ({r.fail_reason})"
     note = "" if r.trained_now else "  (done earlier)"
+    cost = (
+        f"  {c.transfer.mult_adds / 1e6:.0f}M mult-adds {c.transfer.params / 1e6:.2f}M params"
+        if c.transfer
+        else ""
+    )
     print(
-        f"#{c.rank:<3d} search {c.search_value:.4f}  {outcome}  {r.seconds:7.1f} s  "
+        f"#{c.rank:<3d} search {c.search_value:.4f}  {outcome}  {r.seconds:7.1f} s{cost}  "
         f"[{c.source_study} trial {c.source_trial}]{note}",
         flush=True,
     )

@@ -1,4 +1,5 @@
-"""`nas-optuna show`: one genotype drawn as cell diagrams, with its size at a chosen N @ F."""
+"""`nas-optuna show`: one genotype drawn as cell diagrams, with its size at a chosen N @ F and
+its cost at the transfer configuration (the deployed network, nas_optuna/cost.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 from html import escape
 from pathlib import Path
 
+from nas_optuna.cost import TRANSFER_PRESETS
 from nas_optuna.genotype import CONCAT_RULES, Genotype, parse_genotype
 from nas_optuna.storage_secrets import add_storage_arguments, resolve_storage
 
@@ -35,15 +37,25 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--image-size", type=int, default=None, help="default: 32 (cifar), 224 (imagenet)")
     parser.add_argument("--concat", choices=CONCAT_RULES, default="released", help="cell output rule")
     parser.add_argument(
+        "--transfer",
+        choices=(*TRANSFER_PRESETS, "none"),
+        default=None,
+        help="also count the network at this transfer configuration (default: the study's "
+        "[objective] transfer for --trial, else mobile = NASNet 4@1056 at 224x224); none: skip",
+    )
+    parser.add_argument(
+        "--latency", action="store_true", help="also time batch-1 CPU forwards at the transfer size"
+    )
+    parser.add_argument(
         "--out", default="genotype.html", help="diagram file, .html or .svg (default %(default)s)"
     )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    genotype, source = resolve_genotype(args)
+    genotype, source, study_transfer = resolve_genotype(args)
     print(f"genotype ({source}): {genotype}")
-    sizes = network_sizes(genotype, args)
+    sizes = network_sizes(genotype, args) + transfer_sizes(genotype, args, study_transfer)
     for line in sizes:
         print(line)
     out = Path(args.out)
@@ -60,14 +72,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def resolve_genotype(args: argparse.Namespace) -> tuple[Genotype, str]:
+def resolve_genotype(args: argparse.Namespace) -> tuple[Genotype, str, object]:
+    """The genotype, where it came from, and its study's [objective] transfer (None if none)."""
     by_trial = args.study is not None or args.trial is not None
     if by_trial == (args.genotype is not None):
         raise ValueError(
             "give either a genotype (name, string or JSON) or --storage S --study NAME --trial N"
         )
     if not by_trial:
-        return parse_genotype(args.genotype), "given"
+        return parse_genotype(args.genotype), "given", None
     resolve_storage(args, required=False)
     if args.storage is None or args.study is None or args.trial is None:
         raise ValueError("--study needs --storage and --trial as well")
@@ -86,7 +99,8 @@ def resolve_genotype(args: argparse.Namespace) -> tuple[Genotype, str]:
             f"study {args.study!r} has no trial {args.trial}; it has trials 0..{len(trials) - 1}"
         )
     trial = trials[args.trial]
-    return genotype_of_trial(trial.params, trial.user_attrs), f"{args.study} trial {args.trial}"
+    transfer = study.user_attrs.get("study_config", {}).get("objective", {}).get("transfer")
+    return genotype_of_trial(trial.params, trial.user_attrs), f"{args.study} trial {args.trial}", transfer
 
 
 def network_sizes(genotype: Genotype, args: argparse.Namespace) -> list[str]:
@@ -111,6 +125,27 @@ def network_sizes(genotype: Genotype, args: argparse.Namespace) -> list[str]:
         f"parameters: {params:,} ({params / 1e6:.3f}M)",
         f"multiply-adds: {mult_adds:,} ({mult_adds / 1e6:.0f}M)",
     ]
+
+
+def transfer_sizes(genotype: Genotype, args: argparse.Namespace, study_transfer) -> list[str]:
+    """Cost at the transfer configuration: --transfer, else the study's, else mobile."""
+    from nas_optuna.cost import transfer_config, transfer_cost
+
+    if args.transfer == "none":
+        if args.latency:
+            raise ValueError("--latency times the transfer network; drop --transfer none")
+        return []
+    chosen = args.transfer or study_transfer or "mobile"
+    label = chosen if isinstance(chosen, str) else "of the study"
+    config = transfer_config(chosen, concat=args.concat, where="transfer")
+    cost = transfer_cost(genotype, config, latency=args.latency)
+    lines = [
+        f"transfer ({label}): {config.describe()}: {cost.params:,} parameters ({cost.params / 1e6:.2f}M), "
+        f"{cost.mult_adds:,} multiply-adds ({cost.mult_adds / 1e6:.0f}M)"
+    ]
+    if cost.latency_ms is not None:
+        lines.append(f"transfer CPU latency, batch 1: {cost.latency_ms:.1f} ms (median of 5 forwards)")
+    return lines
 
 
 def genotype_svg(genotype: Genotype, concat_rule: str) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optuna
 from optuna.distributions import CategoricalDistribution
@@ -26,6 +26,9 @@ from nas_optuna._optuna_internals import claim_and_fail, set_trial_user_attr, tr
 from nas_optuna.space import genotype_from_params, genotype_of_trial, params_from_genotype, space_of_params
 from nas_optuna.storage_url import list_study_names
 
+if TYPE_CHECKING:
+    from nas_optuna.cost import Budget, TransferCost
+
 SETTINGS_ATTR = "rerank_settings"
 STALE_REASON = "left unfinished by an interrupted rerank run; trained again by a later run"
 
@@ -34,12 +37,13 @@ STALE_REASON = "left unfinished by an interrupted rerank run; trained again by a
 class Candidate:
     """One unique genotype from the search, with the best proxy score it got there."""
 
-    rank: int  # 1 = best search value
+    rank: int  # 1 = best search value (over all genotypes, also those over a budget)
     genotype: str
     search_value: float
     source_study: str
     source_trial: int
     params: dict[str, Any]  # the genotype's search params in the rerank space
+    transfer: TransferCost | None = None  # cost at the budget's transfer configuration
 
 
 @dataclass(frozen=True)
@@ -60,8 +64,11 @@ def search_space_of(trial: FrozenTrial) -> dict[str, CategoricalDistribution]:
     return {name: trial.distributions[name] for name in names}
 
 
-def top_genotypes(storage: BaseStorage, study_names: list[str], top_k: int) -> list[Candidate]:
-    """The top_k unique genotypes by value over the COMPLETE trials of the studies named."""
+def top_genotypes(
+    storage: BaseStorage, study_names: list[str], top_k: int, budget: Budget | None = None
+) -> list[Candidate]:
+    """The top_k unique genotypes by value over the COMPLETE trials of the studies named;
+    with a budget, the top_k of those whose network at the budget's transfer config fits it."""
     if top_k < 1:
         raise ValueError(f"--top-k must be >= 1, got {top_k}")
     available = list_study_names(storage)
@@ -79,10 +86,14 @@ def top_genotypes(storage: BaseStorage, study_names: list[str], top_k: int) -> l
                 best[key] = (trial.value, name, trial)
     if not best:
         raise ValueError(f"studies {study_names} have no COMPLETE trials with a value; nothing to rerank")
-    ranked = sorted(best.values(), key=lambda item: -item[0])[:top_k]
-    space = search_space_of(ranked[0][2])
+    ranked = list(enumerate(sorted(best.values(), key=lambda item: -item[0]), start=1))
+    costs = {}
+    if budget is not None:
+        ranked, costs = _within_budget(ranked, top_k, budget)
+    ranked = ranked[:top_k]
+    space = search_space_of(ranked[0][1][2])
     candidates = []
-    for rank, (value, name, trial) in enumerate(ranked, start=1):
+    for rank, (value, name, trial) in ranked:
         genotype = genotype_of_trial(trial.params, trial.user_attrs)
         try:
             params = params_from_genotype(genotype, space)
@@ -92,8 +103,28 @@ def top_genotypes(storage: BaseStorage, study_names: list[str], top_k: int) -> l
                 "rerank studies with different spaces separately"
             ) from None
         key = str(genotype_from_params(params, space))  # the string the objective will record
-        candidates.append(Candidate(rank, key, value, name, trial.number, params))
+        candidates.append(Candidate(rank, key, value, name, trial.number, params, costs.get(rank)))
     return candidates
+
+
+def _within_budget(ranked: list, top_k: int, budget: Budget) -> tuple[list, dict]:
+    """The best top_k entries that fit the budget, and their costs by rank (cost is cached)."""
+    from nas_optuna.cost import transfer_cost
+
+    kept, costs = [], {}
+    for rank, item in ranked:
+        cost = transfer_cost(genotype_of_trial(item[2].params, item[2].user_attrs), budget.config)
+        if budget.allows(cost):
+            kept.append((rank, item))
+            costs[rank] = cost
+            if len(kept) == top_k:
+                break
+    if not kept:
+        raise ValueError(
+            f"none of the {len(ranked)} genotypes fits the budget ({budget.describe()}); "
+            "raise --max-mult-adds / --max-params"
+        )
+    return kept, costs
 
 
 def open_rerank_study(

@@ -5,6 +5,8 @@
 ``landscape`` is "hidden", a hidden target with no interactions, or "pairwise", a random
 pairwise model), "cifar" (train the child network, reward = validation accuracy) or "nb201"
 (NAS-Bench-201's CIFAR-10 table: reward = the trained network's validation accuracy).
+The cifar objective also takes ``transfer`` (record the cost of the deployed network) and
+``reward = "mnas"``/``"mnas-hard"`` with ``target_mult_adds``/``target_params`` (reward.py).
 """
 
 from __future__ import annotations

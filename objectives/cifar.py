@@ -1,4 +1,5 @@
-"""The "cifar" objective: build the trial's child network, train it, return validation accuracy.
+"""The "cifar" objective: build the trial's child network, train it, return validation accuracy
+(or, with ``reward = "mnas"``/``"mnas-hard"``, a reward on the cost at the transfer configuration).
 
 Data is loaded once, when the objective is built; every trial trains from the same seed, so two
 trials of one genotype get the same accuracy on CPU and differences between trials come from
@@ -21,6 +22,7 @@ from optuna.distributions import CategoricalDistribution
 from nas_optuna.genotype import Genotype, genotype_user_attrs
 from nas_optuna.space import suggest_genotype
 
+from . import reward
 from .data import ImageData, load_data, subset_train
 from .defaults import CIFAR_DEFAULTS, PRESETS, TRAIN_DEFAULTS
 from .settings import (
@@ -67,12 +69,14 @@ RULES: dict[str, Rule] = {
     "eval_batch_size": positive_int(),
     "memory_format": one_of("auto", "channels_last", "contiguous"),
     "seed": ANY_INT,
+    **reward.RULES,
 }
 assert set(RULES) == set(CIFAR_DEFAULTS)
 
 
 def checked_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     check_settings("cifar objective", settings, RULES)
+    reward.check_reward_settings("cifar objective", settings, settings.get("concat", "released"))
     preset = settings.get("preset", "proxy")
     merged = {**CIFAR_DEFAULTS, **PRESETS[preset], **settings}
     if merged["train_images"] == "all":  # TOML has no null
@@ -103,6 +107,8 @@ class CifarObjective:
             )
         self.data = subset_train(data, s["train_images"], s["seed"])
         self.train_settings = {k: s[k] for k in TRAIN_DEFAULTS}
+        self.transfer = reward.transfer_of(s)
+        self.reward = reward.Reward.from_settings(s)
         self._on_device: dict[str, DeviceData] = {}  # built on the first trial, reused by the rest
 
     def data_on(self, device: str) -> DeviceData:
@@ -158,6 +164,12 @@ class CifarObjective:
         genotype = suggest_genotype(trial, self.space)
         for key, value in genotype_user_attrs(genotype).items():
             trial.set_user_attr(key, value)
+        cost = self.record_transfer_cost(genotype, trial)
+        skip = self.reward.over_budget(cost) if cost is not None else None
+        if skip is not None:  # hard budget: a low score, no training, and the trial still completes
+            trial.set_user_attr("over_budget", skip)
+            trial.set_user_attr("train_seconds", 0.0)
+            return 0.0
         reason, start = None, time.perf_counter()
         try:
             result = self.train(genotype, trial)
@@ -171,7 +183,25 @@ class CifarObjective:
             release_memory()
             raise TrainingFailed(reason)
         trial.set_user_attr("images_per_second", result.images_per_second)
-        return result.val_accuracy
+        if self.reward.kind == "accuracy":
+            return result.val_accuracy
+        trial.set_user_attr("accuracy", result.val_accuracy)
+        return self.reward.score(result.val_accuracy, cost)
+
+    def record_transfer_cost(self, genotype: Genotype, trial: optuna.Trial):
+        """The genotype's cost at the transfer configuration as user attrs; None without one."""
+        if self.transfer is None:
+            return None
+        from nas_optuna.cost import transfer_cost
+
+        start = time.perf_counter()
+        cost = transfer_cost(genotype, self.transfer, latency=self.settings["latency"])
+        trial.set_user_attr("transfer_mult_adds", cost.mult_adds)
+        trial.set_user_attr("transfer_params", cost.params)
+        if cost.latency_ms is not None:
+            trial.set_user_attr("transfer_latency_ms", cost.latency_ms)
+        trial.set_user_attr("transfer_seconds", time.perf_counter() - start)  # 0 when cached
+        return cost
 
 
 def device_description(device: str) -> str:

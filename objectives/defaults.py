@@ -37,6 +37,13 @@ CIFAR_DEFAULTS: dict[str, Any] = {
     "aux_head": False,
     "drop_path_keep": 1.0,
     **TRAIN_DEFAULTS,
+    # Cost at the deployed size and the reward built on it (objectives/reward.py).
+    "transfer": None,  # None, a preset ("mobile", "cifar") or a table (nas_optuna/cost.py)
+    "latency": False,  # also time batch-1 CPU forwards at the transfer size
+    "reward": "accuracy",  # "accuracy" | "mnas" (soft, MnasNet) | "mnas-hard" (over budget: 0, untrained)
+    "target_mult_adds": None,
+    "target_params": None,
+    "w": -0.07,  # MnasNet's exponent of (cost / target)
     "epochs": 1,
     "batch_size": 16,  # 32 steps: at batch 32 / lr 0.05, random genotypes stayed at chance (0.10)
     "lr": 0.1,

@@ -12,6 +12,7 @@ from tiny_models import NaNNet
 import nas_optuna
 from nas_optuna import NASNET_A, nasnet_space, params_from_genotype, pnas_space, suggest_genotype
 from nas_optuna.cli import main
+from nas_optuna.cost import Budget, transfer_config, transfer_cost
 from nas_optuna.rerank import STALE_REASON, search_space_of, top_genotypes
 from nas_optuna.storage_url import open_storage
 
@@ -160,6 +161,40 @@ def test_failed_training_exits_1_and_the_rerun_trains_that_genotype_again(search
     trials = optuna.load_study(study_name="s-rerank", storage=open_storage(url)).trials
     assert [t.state for t in trials] == [TrialState.FAIL, TrialState.COMPLETE, TrialState.COMPLETE]
     assert trials[0].user_attrs["genotype"] == trials[2].user_attrs["genotype"] == str(NASNET_A)
+
+
+def test_budget_keeps_the_best_genotypes_that_fit_at_the_transfer_config(search):
+    _, study = search
+    mobile = transfer_config("mobile")
+    ranked = top_genotypes(study._storage, ["s"], top_k=4)
+    costs = [transfer_cost(nas_optuna.parse_genotype(c.genotype), mobile).mult_adds for c in ranked]
+    limit = sorted(costs)[1]  # the two cheapest networks at 4@1056 fit
+    kept = top_genotypes(study._storage, ["s"], top_k=4, budget=Budget(mobile, max_mult_adds=limit))
+    fitting = [c for c, m in zip(ranked, costs, strict=True) if m <= limit]
+    assert len(fitting) == 2 and [k.genotype for k in kept] == [c.genotype for c in fitting]
+    assert [k.rank for k in kept] == [c.rank for c in fitting]  # ranks stay those of the search
+    assert all(k.transfer.mult_adds <= limit and k.transfer.params > 0 for k in kept)
+    assert len(top_genotypes(study._storage, ["s"], top_k=1, budget=Budget(mobile, max_mult_adds=limit))) == 1
+    both = Budget(mobile, max_mult_adds=limit, max_params=1e6)
+    with pytest.raises(
+        ValueError, match=r"none of the 4 genotypes fits the budget \(<= .*M mult-adds and <= 1M"
+    ):
+        top_genotypes(study._storage, ["s"], top_k=4, budget=both)
+
+
+def test_rerank_cli_trains_the_best_genotype_under_the_budget(search, capsys):
+    url, study = search
+    cifar = transfer_config("cifar")
+    ranked = top_genotypes(study._storage, ["s"], top_k=4)
+    cheapest = min(ranked, key=lambda c: transfer_cost(nas_optuna.parse_genotype(c.genotype), cifar).params)
+    limit = transfer_cost(nas_optuna.parse_genotype(cheapest.genotype), cifar).params
+    assert rerank_cli(url, "--top-k", "1", "--transfer", "cifar", "--max-params", str(limit)) == 0
+    out = capsys.readouterr().out
+    assert f"budget <= {limit / 1e6:g}M params at 6@768" in out
+    trials = optuna.load_study(study_name="s-rerank", storage=open_storage(url)).trials
+    assert [t.user_attrs["genotype"] for t in trials] == [cheapest.genotype]
+    assert rerank_cli(url, "--max-params", "0") == 2
+    assert "--max-params must be > 0" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("space", [nasnet_space(n_blocks=2), pnas_space()], ids=["nasnet-2", "pnas"])
