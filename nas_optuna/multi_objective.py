@@ -1,0 +1,117 @@
+"""Multi-objective studies: which values a trial reports, and the directions the study needs.
+
+``[objective] objectives = ["accuracy", "mult_adds"]`` in the study config: the first value is
+the objective's own reward (its accuracy, maximised), each further one a cost the objective
+records as a user attr of the trial (``mult_adds``, ``n_params``; a cost attr such as a
+latency where the objective records one), minimised. Without the key a study has the one
+objective "accuracy". The study must be created with the matching directions
+(``optuna create-study --directions maximize minimize``); a worker checks them before it joins.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import optuna
+from optuna.study import StudyDirection
+
+ACCURACY = "accuracy"
+KEY = "objectives"
+# Cost attrs each objective records. The cifar objective is open: any cost attr it records
+# (e.g. one at a transfer configuration) can be named; a missing one fails the trial, named.
+COST_ATTRS: dict[str, tuple[str, ...] | None] = {
+    "nb201": ("mult_adds", "n_params"),
+    "synthetic": (),
+    "cifar": None,
+}
+# Samplers that handle several objectives themselves; ppo does through a declared scalarization.
+MULTI_OBJECTIVE_SAMPLERS = ("random", "tpe", "nsga2")
+
+
+def objective_names(table: Mapping[str, Any]) -> tuple[str, ...]:
+    """The study's objectives from an [objective] table, checked; ValueError names what to do."""
+    names = table.get(KEY, [ACCURACY])
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise ValueError(f'objectives = {names!r}: expected a list of names like ["accuracy", "mult_adds"]')
+    if names[0] != ACCURACY or ACCURACY in names[1:]:
+        raise ValueError(
+            f'objectives = {names!r}: the first must be "accuracy" (the reward), the others cost attrs'
+        )
+    if len(set(names)) != len(names):
+        raise ValueError(f"objectives = {names!r}: each objective once")
+    known = COST_ATTRS.get(table.get("name"))
+    for name in names[1:]:
+        if known is not None and name not in known:
+            raise ValueError(
+                f"objectives: the {table.get('name')} objective records no cost {name!r}; "
+                f"it records {list(known) or 'none'}"
+            )
+    return tuple(names)
+
+
+def directions(names: Sequence[str]) -> list[StudyDirection]:
+    return [StudyDirection.MAXIMIZE if n == ACCURACY else StudyDirection.MINIMIZE for n in names]
+
+
+def direction_words(names: Sequence[str]) -> str:
+    return " ".join(d.name.lower() for d in directions(names))
+
+
+def check_directions(study: optuna.Study, names: Sequence[str]) -> None:
+    """ValueError when the study's directions are not those of the configured objectives."""
+    if study.directions == directions(names):
+        return
+    have = [d.name.lower() for d in study.directions]
+    flag = "--direction maximize" if len(names) == 1 else f"--directions {direction_words(names)}"
+    raise ValueError(
+        f"study {study.study_name!r} has direction(s) {have}, but the study config's objectives "
+        f"{list(names)} need [{direction_words(names)}]; create the study with {flag}"
+        + ("" if len(names) > 1 else ' (or set [objective] objectives = ["accuracy", "mult_adds"])')
+    )
+
+
+def check_sampler(sampler: str, settings: Mapping[str, Any], names: Sequence[str]) -> None:
+    """Samplers that learn from one value refuse a multi-objective study here, before it starts."""
+    if len(names) == 1 or sampler in MULTI_OBJECTIVE_SAMPLERS:
+        return
+    if sampler == "ppo" and settings.get("scalarization") is not None:
+        return
+    hint = (
+        "set [sampler.ppo] scalarization = [w_accuracy, w_cost, ...] (weights of the values, "
+        "each counted in its better direction)"
+        if sampler == "ppo"
+        else f"use --sampler {' | '.join(MULTI_OBJECTIVE_SAMPLERS)} or ppo with a scalarization"
+    )
+    raise ValueError(f"--sampler {sampler} learns from one value; the objectives are {list(names)}: {hint}")
+
+
+class MultiObjective:
+    """The objective's reward followed by the cost attrs it recorded on the trial."""
+
+    def __init__(self, objective, names: Sequence[str]) -> None:
+        self.objective = objective
+        self.names = tuple(names)
+        self.space = getattr(objective, "space", None)
+
+    def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
+        reward = self.objective(trial)
+        values = [float(reward)]
+        attrs = trial.user_attrs
+        for name in self.names[1:]:
+            if name not in attrs:
+                raise ValueError(
+                    f"objectives = {list(self.names)}: the objective recorded no user attr {name!r} "
+                    f"(it recorded {sorted(attrs)})"
+                )
+            values.append(float(attrs[name]))
+        return tuple(values)
+
+
+def finite(value) -> bool:
+    """A value the worker may tell: a finite number, or a tuple of them."""
+    if value is None:
+        return False
+    values = value if isinstance(value, tuple | list) else (value,)
+    return all(v is not None and math.isfinite(float(v)) for v in values)
