@@ -1,0 +1,161 @@
+"""Pareto fronts and 2-D hypervolume on hand cases, and the report's accuracy-vs-cost section."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+
+import optuna
+import pytest
+
+from nas_optuna.report.build import make_report, write_report
+from nas_optuna.report.data import StudyRun
+from nas_optuna.report.pareto import (
+    FrontTracker,
+    best_under_budget,
+    hypervolume,
+    hypervolume_curve,
+    pareto_front,
+)
+from nas_optuna.report.pareto_figures import reference_marks
+from nas_optuna.storage_url import open_storage
+from nas_optuna.study_config import validate
+
+
+def test_front_keeps_only_undominated_points_by_increasing_cost():
+    points = [(3, 70), (1, 50), (2, 50), (2, 60), (4, 65), (5, 80), (1, 50)]
+    assert pareto_front(points) == [(1, 50), (2, 60), (3, 70), (5, 80)]
+
+
+def test_hypervolume_of_hand_drawn_staircases():
+    # one point: a rectangle from it to the reference
+    assert hypervolume([(2, 60)], (10, 0)) == 8 * 60
+    # two steps: [1, 3) at height 50, [3, 10) at height 70 (reference accuracy 40)
+    assert hypervolume([(1, 90), (3, 110)], (10, 40)) == 2 * 50 + 7 * 70
+    # a dominated point and points beyond the reference add nothing
+    assert hypervolume([(1, 90), (3, 110), (4, 100), (11, 200), (0, 30)], (10, 40)) == 2 * 50 + 7 * 70
+    assert hypervolume([], (10, 0)) == 0.0
+
+
+def _grid_volume(points, reference, step=0.5):
+    """Brute force: count grid cells (of a fine grid) dominated by some point."""
+    ref_cost, ref_accuracy = reference
+    cells = 0
+    for i, j in itertools.product(range(int(ref_cost / step)), range(int((100 - ref_accuracy) / step))):
+        x, y = (i + 0.5) * step, ref_accuracy + (j + 0.5) * step
+        cells += any(c <= x and a >= y for c, a in points)
+    return cells * step * step
+
+
+def test_hypervolume_equals_a_brute_force_count_and_the_incremental_curve_agrees():
+    rng = random.Random(0)
+    points = [(rng.randint(0, 19), rng.randint(20, 99)) for _ in range(25)]
+    reference = (20, 10)
+    assert hypervolume(points, reference) == pytest.approx(_grid_volume(points, reference))
+    curve = hypervolume_curve(points, reference)
+    assert curve == [hypervolume(points[: n + 1], reference) for n in range(len(points))]
+    assert all(a <= b for a, b in itertools.pairwise(curve))
+    tracker = FrontTracker(reference)
+    for p in points:
+        tracker.add(p)
+    assert tracker.front == pareto_front(points)
+
+
+def test_best_under_budget_is_the_most_accurate_within_it_cheaper_on_ties():
+    items = [(5, 70, "a"), (3, 70, "b"), (9, 90, "c"), (2, 40, "d")]
+    assert best_under_budget(items, 5) == (3, 70, "b")
+    assert best_under_budget(items, 10)[2] == "c"
+    assert best_under_budget(items, 1) is None
+
+
+def _multi_objective_studies(storage, samplers=("random", "nsga2"), seeds=2, n_trials=40):
+    config = validate(
+        {
+            "space": {"preset": "nb201"},
+            "objective": {"name": "nb201", "objectives": ["accuracy", "mult_adds"]},
+        }
+    )
+    objective = config.build_objective()
+    memory = optuna.storages.InMemoryStorage()
+    make = {
+        "random": lambda s: optuna.samplers.RandomSampler(seed=s),
+        "nsga2": lambda s: optuna.samplers.NSGAIISampler(population_size=10, seed=s),
+    }
+    for sampler, seed in itertools.product(samplers, range(seeds)):
+        name = f"mo-{sampler}-s{seed}"
+        study = optuna.create_study(
+            study_name=name, storage=memory, directions=["maximize", "minimize"], sampler=make[sampler](seed)
+        )
+        for key, value in {"sampler": sampler, "seed": seed, "sampler_settings": {}}.items():
+            study.set_user_attr(key, value)
+        study.set_user_attr("budget", {"n_trials": n_trials})
+        study.set_user_attr("study_config", json.loads(json.dumps(config.data)))
+        study.optimize(objective, n_trials=n_trials)
+        optuna.copy_study(from_study_name=name, from_storage=memory, to_storage=storage)
+
+
+def test_report_of_multi_objective_studies_draws_fronts_hypervolume_and_budget_table(tmp_path):
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = open_storage(str(tmp_path / "mo.log"))
+    _multi_objective_studies(storage)
+    report = make_report(storage, "mo", budgets=[3e7, 1e9])
+    assert report.cost_key == "mult_adds"
+    fronts = report.figures["pareto_fronts"]
+    for sampler in ("random", "nsga2"):
+        trials = [t for r in report.grouped[sampler] for t in r.trials]
+        expected = pareto_front((t.user_attrs["mult_adds"], t.value) for t in trials)
+        [line] = [tr for tr in fronts.data if tr.name.startswith(f"{sampler}: Pareto front")]
+        assert list(zip(line.x, line.y, strict=True)) == expected
+        # the hypervolume curve ends at each seed's own front's volume (mean over seeds, normalised)
+        [hv] = [tr for tr in report.figures["hypervolume"].data if tr.name == f"{sampler} (2 seeds)"]
+        assert 0 < hv.y[-1] <= 1 and hv.y[0] <= hv.y[-1]
+    rows = {(r.sampler, r.budget): r for r in report.budget_rows}
+    cheap = rows[("random", 3e7)]
+    within = [t for r in report.grouped["random"] for t in r.trials if t.user_attrs["mult_adds"] <= 3e7]
+    assert within  # 40 random NB201 cells: several cost under 30M
+    assert cheap.best[1].value == max(t.value for t in within) and cheap.best[2] <= 3e7
+    rich = rows[("nsga2", 1e9)]
+    assert rich.best[1].value == max(t.value for r in report.grouped["nsga2"] for t in r.trials)
+    paths = write_report(report, tmp_path / "out", static=False)
+    html = paths[0].read_text()
+    assert "Pareto fronts: accuracy vs cost" in html and "Best network under a budget of mult_adds" in html
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert len(summary["best_under_budget"]) == 4
+
+
+def test_single_objective_studies_with_mult_adds_get_the_section_and_others_do_not(tmp_path):
+    from tests.report_studies import make_paired_studies
+
+    storage = open_storage(str(tmp_path / "so.log"))
+    make_paired_studies(storage, "so", n_trials=6, seeds=1)  # synthetic: no cost attrs
+    report = make_report(storage, "so")
+    assert report.cost_key is None and "pareto_fronts" not in report.figures
+    from nas_optuna.objectives import NB201Objective
+
+    study = optuna.create_study(study_name="nb-random-s0", storage=storage, direction="maximize")
+    study.set_user_attr("sampler", "random")
+    study.optimize(NB201Objective(), n_trials=8)
+    report = make_report(storage, "nb")
+    assert report.cost_key == "mult_adds" and "hypervolume" in report.figures
+    [front] = [t for t in report.figures["pareto_fronts"].data if "Pareto front" in t.name]
+    assert list(front.x) == [
+        c for c, _ in pareto_front((t.user_attrs["mult_adds"], t.value) for t in study.trials)
+    ]
+
+
+def test_nasnet_a_is_marked_at_the_child_configuration_of_cifar_studies():
+    from nas_optuna import NASNET_A, build_network, count_mult_adds
+
+    table = {"name": "cifar", "preset": "proxy", "objectives": ["accuracy", "mult_adds"]}
+    run = StudyRun("c-tpe-s0", "tpe", 0, None, {"study_config": {"objective": table}})
+    [(label, cost)] = reference_marks([run], "mult_adds")[0]
+    from nas_optuna.objectives.cifar import NETWORK_KEYS, checked_settings
+
+    settings = checked_settings({"preset": "proxy"})
+    model = build_network(NASNET_A, num_classes=10, **{k: settings[k] for k in NETWORK_KEYS})
+    assert cost == count_mult_adds(model, (1, 3, 32, 32)) and "NASNet-A" in label
+    marks, _ = reference_marks([run], "transfer_mult_adds")
+    assert ("NASNet-A 4@1056 (paper)", 564e6) in marks
+    nb201 = StudyRun("n-tpe-s0", "tpe", 0, None, {"study_config": {"objective": {"name": "nb201"}}})
+    assert reference_marks([nb201], "mult_adds") == ([], None)
