@@ -8,6 +8,7 @@ import random
 
 import optuna
 import pytest
+from report_studies import make_multi_objective_studies, make_paired_studies
 
 from nas_optuna.report.build import make_report, write_report
 from nas_optuna.report.data import StudyRun
@@ -20,7 +21,6 @@ from nas_optuna.report.pareto import (
 )
 from nas_optuna.report.pareto_figures import reference_marks
 from nas_optuna.storage_url import open_storage
-from nas_optuna.study_config import validate
 
 
 def test_front_keeps_only_undominated_points_by_increasing_cost():
@@ -69,36 +69,10 @@ def test_best_under_budget_is_the_most_accurate_within_it_cheaper_on_ties():
     assert best_under_budget(items, 1) is None
 
 
-def _multi_objective_studies(storage, samplers=("random", "nsga2"), seeds=2, n_trials=40):
-    config = validate(
-        {
-            "space": {"preset": "nb201"},
-            "objective": {"name": "nb201", "objectives": ["accuracy", "mult_adds"]},
-        }
-    )
-    objective = config.build_objective()
-    memory = optuna.storages.InMemoryStorage()
-    make = {
-        "random": lambda s: optuna.samplers.RandomSampler(seed=s),
-        "nsga2": lambda s: optuna.samplers.NSGAIISampler(population_size=10, seed=s),
-    }
-    for sampler, seed in itertools.product(samplers, range(seeds)):
-        name = f"mo-{sampler}-s{seed}"
-        study = optuna.create_study(
-            study_name=name, storage=memory, directions=["maximize", "minimize"], sampler=make[sampler](seed)
-        )
-        for key, value in {"sampler": sampler, "seed": seed, "sampler_settings": {}}.items():
-            study.set_user_attr(key, value)
-        study.set_user_attr("budget", {"n_trials": n_trials})
-        study.set_user_attr("study_config", json.loads(json.dumps(config.data)))
-        study.optimize(objective, n_trials=n_trials)
-        optuna.copy_study(from_study_name=name, from_storage=memory, to_storage=storage)
-
-
 def test_report_of_multi_objective_studies_draws_fronts_hypervolume_and_budget_table(tmp_path):
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = open_storage(str(tmp_path / "mo.log"))
-    _multi_objective_studies(storage)
+    make_multi_objective_studies(storage, "mo", n_trials=40, seeds=2)
     report = make_report(storage, "mo", budgets=[3e7, 1e9])
     assert report.cost_key == "mult_adds"
     fronts = report.figures["pareto_fronts"]
@@ -125,8 +99,6 @@ def test_report_of_multi_objective_studies_draws_fronts_hypervolume_and_budget_t
 
 
 def test_single_objective_studies_with_mult_adds_get_the_section_and_others_do_not(tmp_path):
-    from tests.report_studies import make_paired_studies
-
     storage = open_storage(str(tmp_path / "so.log"))
     make_paired_studies(storage, "so", n_trials=6, seeds=1)  # synthetic: no cost attrs
     report = make_report(storage, "so")
