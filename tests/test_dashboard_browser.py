@@ -318,9 +318,9 @@ def test_dashboard_pareto_front_page_shows_every_trial_of_a_multi_objective_stud
         with Browser(_chromium(), _chromedriver(), tmp_path / "wd", width=1400, height=1000) as browser:
             browser.open(f"{base}/studies/{ids['mo-nsga2-s0']}")
             traces = browser.wait_for(PARETO_TRACES, 60)
-            text = browser.wait_for(
-                "const t = document.body.innerText; return t.includes('Pareto Front') && t", 30
-            )
+            has_title = "const t = document.body.innerText; return t.includes('Pareto Front') && t"
+            text = browser.wait_for(has_title, 30)
+            cards = browser.wait_for(MEASURE_CARDS, 60, 4)
         study_page = _browse(f"{base}/studies/{ids['mo-nsga2-s0']}", tmp_path, "--dump-dom")
     finally:
         server.terminate()
@@ -330,3 +330,8 @@ def test_dashboard_pareto_front_page_shows_every_trial_of_a_multi_objective_stud
     assert shown == sorted(tuple(t.values) for t in study.trials)  # objective 0 on x, 1 on y
     assert "Pareto Front" in text
     assert "nas-optuna-pareto_fronts" in study_page and "nas-optuna-hypervolume" in study_page
+    assert {"nas-optuna-pareto_fronts", "nas-optuna-hypervolume"} <= set(cards)
+    for name, card in cards.items():  # the report's cards fit whole, as the others do
+        (card_w, card_h), (fig_w, fig_h) = card["card"], card["figure"]
+        assert fig_w <= card_w + 1 and fig_h <= card_h + 1, f"{name}: {fig_w}x{fig_h} in {card_w}x{card_h}"
+        assert not _overlaps(card["texts"]), f"{name}: texts overlap: {_overlaps(card['texts'])[:5]}"
