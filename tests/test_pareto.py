@@ -75,6 +75,11 @@ def test_report_of_multi_objective_studies_draws_fronts_hypervolume_and_budget_t
     make_multi_objective_studies(storage, "mo", n_trials=40, seeds=2)
     report = make_report(storage, "mo", budgets=[3e7, 1e9])
     assert report.cost_key == "mult_adds"
+    every = [(t.user_attrs["mult_adds"], t.value) for r in report.runs for t in r.trials]
+    costs, accuracies = [c for c, _ in every], [a for _, a in every]
+    # the reference: just beyond the costliest and the least accurate trial (module docstring)
+    reference = (max(costs) * 1.05 + 1e-12, min(accuracies) - 0.05 * (max(accuracies) - min(accuracies) + 1))
+    scale = hypervolume(pareto_front(every), reference)
     fronts = report.figures["pareto_fronts"]
     for sampler in ("random", "nsga2"):
         trials = [t for r in report.grouped[sampler] for t in r.trials]
@@ -84,6 +89,15 @@ def test_report_of_multi_objective_studies_draws_fronts_hypervolume_and_budget_t
         # the hypervolume curve ends at each seed's own front's volume (mean over seeds, normalised)
         [hv] = [tr for tr in report.figures["hypervolume"].data if tr.name == f"{sampler} (2 seeds)"]
         assert 0 < hv.y[-1] <= 1 and hv.y[0] <= hv.y[-1]
+        [summary] = [s for s in report.summaries if s.sampler == sampler]
+        per_seed = [  # each seed's own front, by hand, over the report's reference and pooled front
+            hypervolume(pareto_front((t.user_attrs["mult_adds"], t.value) for t in r.trials), reference)
+            / scale
+            for r in report.grouped[sampler]
+        ]
+        assert summary.hypervolume == pytest.approx(tuple(per_seed))
+        assert hv.y[-1] == pytest.approx(sum(per_seed) / 2)  # 40 trials each: the curve ends there
+    assert {c.metric for c in report.comparisons} == {"best", "top5", "hypervolume"}
     rows = {(r.sampler, r.budget): r for r in report.budget_rows}
     cheap = rows[("random", 3e7)]
     within = [t for r in report.grouped["random"] for t in r.trials if t.user_attrs["mult_adds"] <= 3e7]

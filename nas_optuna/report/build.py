@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -75,6 +76,16 @@ def _add_cost_section(report: Report, budgets: list[float] | None) -> None:
     if note:
         report.notes.append(note)
     report.cost_key = view.key
+    report.summaries = [
+        dataclasses.replace(
+            s,
+            hypervolume=tuple(
+                pareto_figures.hypervolume_at(view, r, report.n_common) for r in report.grouped[s.sampler]
+            ),
+        )
+        for s in report.summaries
+    ]
+    report.comparisons += compare_samplers(report.summaries, metrics=("hypervolume",))
     report.figures["pareto_fronts"] = pareto_figures.figure_pareto_fronts(report.grouped, view)
     report.figures["hypervolume"] = pareto_figures.figure_hypervolume(report.grouped, view)
     chosen = budgets or pareto_figures.default_budgets(view)

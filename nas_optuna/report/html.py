@@ -47,11 +47,19 @@ def summary_table(report: Report) -> str:
             format_mean_sd(s.top5),
             format_mean_sd(s.top25),
         ]
+        if report.cost_key:
+            cells.append(format_mean_sd(s.hypervolume))
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     head = (
         "<tr><th>sampler</th><th>seeds</th><th>budget (user attr)</th><th>completed per seed</th>"
         f"<th>best @ {report.n_common}</th><th>top-5 mean @ {report.n_common}</th>"
-        f"<th>top-25 mean @ {report.n_common}</th></tr>"
+        f"<th>top-25 mean @ {report.n_common}</th>"
+        + (
+            f"<th>hypervolume (accuracy vs {escape(report.cost_key)}) @ {report.n_common}</th>"
+            if report.cost_key
+            else ""
+        )
+        + "</tr>"
     )
     return f"<table>{head}{''.join(rows)}</table>"
 

@@ -138,6 +138,13 @@ def figure_hypervolume(grouped: dict[str, list[StudyRun]], view: CostView) -> go
     return fig
 
 
+def hypervolume_at(view: CostView, run: StudyRun, n_trials: int) -> float:
+    """Normalised hypervolume of the run's first ``n_trials`` completed trials."""
+    first = {t.number for t in run.trials[:n_trials]}
+    points = [p for p, t in view.points.get(run.study_name, []) if t.number in first]
+    return hypervolume(pareto_front(points), view.reference) / view.scale
+
+
 def default_budgets(view: CostView) -> list[float]:
     """The quartiles of the costs seen, to two significant digits."""
     costs = [p[0] for pts in view.points.values() for p, _ in pts]
