@@ -129,8 +129,9 @@ def figure_hypervolume(grouped: dict[str, list[StudyRun]], view: CostView) -> go
     ref_cost, ref_accuracy = view.reference
     fig.update_layout(
         title=(
-            f"Hypervolume of accuracy vs {view.key}, mean over seeds (band: range); 1 = the pooled "
-            f"front of all trials; reference ({view.key} {ref_cost:.4g}, accuracy {ref_accuracy:.4g})"
+            f"Hypervolume of accuracy vs {view.key}, mean over seeds (band: range)<br><sup>1 = the "
+            f"pooled front of all trials; reference point: {view.key} {ref_cost:.4g}, "
+            f"accuracy {ref_accuracy:.4g}</sup>"
         ),
         xaxis_title="models sampled (completed trials with a cost, in order of completion)",
         yaxis_title="hypervolume / pooled front's",
