@@ -87,6 +87,24 @@ def check_sampler(sampler: str, settings: Mapping[str, Any], names: Sequence[str
     raise ValueError(f"--sampler {sampler} learns from one value; the objectives are {list(names)}: {hint}")
 
 
+class _WithoutIntermediateValues:
+    """The trial as the objective sees it in a multi-objective study. Optuna takes no
+    intermediate values there (Trial.report raises, nothing can prune), so an objective that
+    reports each epoch (cifar) trains to the end: report() keeps nothing, should_prune() is False."""
+
+    def __init__(self, trial: optuna.Trial) -> None:
+        self._trial = trial
+
+    def report(self, value: float, step: int) -> None:
+        return None
+
+    def should_prune(self) -> bool:
+        return False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._trial, name)
+
+
 class MultiObjective:
     """The objective's reward followed by the cost attrs it recorded on the trial."""
 
@@ -96,7 +114,7 @@ class MultiObjective:
         self.space = getattr(objective, "space", None)
 
     def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
-        reward = self.objective(trial)
+        reward = self.objective(_WithoutIntermediateValues(trial))
         values = [float(reward)]
         attrs = trial.user_attrs
         for name in self.names[1:]:

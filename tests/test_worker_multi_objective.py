@@ -126,3 +126,24 @@ def test_bad_objectives_lists_name_the_problem(objectives, message):
     data = tomllib.loads(text)
     with pytest.raises(ValueError, match=message):
         validate(data)
+
+
+def test_an_objective_that_reports_epochs_trains_to_the_end_in_a_multi_objective_study():
+    from nas_optuna.multi_objective import MultiObjective
+
+    def reporting(trial):  # as the cifar objective: one report and a prune check per epoch
+        x = trial.suggest_categorical("x", ["a", "b"])
+        trial.set_user_attr("mult_adds", 10 if x == "a" else 20)
+        for epoch in range(3):
+            trial.report(0.1 * epoch, epoch)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        trial.set_user_attr("epochs_done", 3)
+        return 0.5
+
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    study.optimize(MultiObjective(reporting, ("accuracy", "mult_adds")), n_trials=4)
+    assert all(t.state == TrialState.COMPLETE and t.user_attrs["epochs_done"] == 3 for t in study.trials)
+    assert {tuple(t.values) for t in study.trials} <= {(0.5, 10.0), (0.5, 20.0)}
+    with pytest.raises(NotImplementedError):  # what the wrapper spares the objective
+        optuna.create_study(directions=["maximize", "minimize"]).optimize(reporting, n_trials=1, catch=())
