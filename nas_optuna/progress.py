@@ -40,13 +40,19 @@ def _shown(value) -> str:
 
 
 def _pareto_numbers(trials) -> list[int]:
-    """Trials no other one dominates (first objective maximised, the others minimised)."""
-    points = [(t.number, [-t.values[0], *t.values[1:]]) for t in trials]
+    """Trials no other one dominates (first objective maximised, the others minimised).
 
-    def dominates(a, b):
-        return all(x <= y for x, y in zip(a, b, strict=True)) and a != b
-
-    return [n for n, p in points if not any(dominates(q, p) for _, q in points)]
+    In lexicographic order a point can be dominated only by one before it, and then by one on
+    the front so far: O(trials x front), not O(trials^2) (a study may hold 20,000 trials)."""
+    points = sorted(((-t.values[0], *t.values[1:]), t.number) for t in trials)
+    front: list[tuple] = []
+    numbers = []
+    for point, number in points:
+        # An equal point does not dominate (Optuna's best_trials keeps both).
+        if not any(f != point and all(x <= y for x, y in zip(f, point, strict=True)) for f in front):
+            front.append(point)
+            numbers.append(number)
+    return numbers
 
 
 class Progress:

@@ -147,3 +147,14 @@ def test_an_objective_that_reports_epochs_trains_to_the_end_in_a_multi_objective
     assert {tuple(t.values) for t in study.trials} <= {(0.5, 10.0), (0.5, 20.0)}
     with pytest.raises(NotImplementedError):  # what the wrapper spares the objective
         optuna.create_study(directions=["maximize", "minimize"]).optimize(reporting, n_trials=1, catch=())
+
+
+def test_the_exit_lines_pareto_count_is_optunas_best_trials_duplicates_included():
+    from nas_optuna.progress import _pareto_numbers
+
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    values = [(80, 5), (80, 5), (70, 3), (90, 9), (60, 4), (85, 9), (90, 9), (50, 1)]
+    for v in values:
+        study.add_trial(optuna.trial.create_trial(values=list(v)))
+    assert sorted(_pareto_numbers(study.trials)) == sorted(t.number for t in study.best_trials)
+    assert len(study.best_trials) == 6  # (80,5) twice, (70,3), (90,9) twice, (50,1)
