@@ -73,10 +73,16 @@ def check_directions(study: optuna.Study, names: Sequence[str]) -> None:
 
 
 def check_sampler(sampler: str, settings: Mapping[str, Any], names: Sequence[str]) -> None:
-    """Samplers that learn from one value refuse a multi-objective study here, before it starts."""
-    if len(names) == 1 or sampler in MULTI_OBJECTIVE_SAMPLERS:
-        return
-    if sampler == "ppo" and settings.get("scalarization") is not None:
+    """Samplers that learn from one value refuse a multi-objective study here, before it starts
+    (and PPO weights that do not fit the objectives, which it would refuse at its first ask)."""
+    weights = settings.get("scalarization") if sampler == "ppo" else None
+    if isinstance(weights, list) and len(weights) != len(names):
+        raise ValueError(
+            f"[sampler.ppo] scalarization has {len(weights)} weights, but the objectives are "
+            f"{list(names)}: one weight per objective"
+            + ("" if len(names) > 1 else ' (it needs [objective] objectives = ["accuracy", ...])')
+        )
+    if len(names) == 1 or sampler in MULTI_OBJECTIVE_SAMPLERS or weights is not None:
         return
     hint = (
         "set [sampler.ppo] scalarization = [w_accuracy, w_cost, ...] (weights of the values, "

@@ -94,6 +94,9 @@ def test_ppo_without_a_scalarization_is_refused_before_the_study_is_touched(tmp_
     assert "[sampler.ppo] scalarization" in err and err.count("\n") == 1
     assert main(_argv(tmp_path, config, "evolution", "10", "--create-study")) == 2
     assert "--sampler random | tpe | nsga2" in capsys.readouterr().err
+    single = _config(tmp_path, "[sampler.ppo]\nscalarization = [1.0, 1e-7]\n", objectives='["accuracy"]')
+    assert main(_argv(tmp_path, single, "ppo", "10", "--create-study")) == 2
+    assert "scalarization has 2 weights, but the objectives are ['accuracy']" in capsys.readouterr().err
     assert not (tmp_path / "mo.log").exists() or not optuna.get_all_study_names(
         open_storage(str(tmp_path / "mo.log"))
     )
