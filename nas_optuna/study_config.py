@@ -3,9 +3,10 @@
 Tables: ``[space]`` (preset "nasnet"|"pnas"|"nb201", n_blocks), ``[objective]`` (name + that
 objective's settings; ``objectives = ["accuracy", "mult_adds"]`` for a multi-objective study,
 see nas_optuna.multi_objective), ``[budget]`` (n_trials, device_seconds) and
-``[sampler.NAME]`` (settings for one sampler, e.g. ``[sampler.ppo]``, ``[sampler.evolution]``). Every table, key, type and
-range is checked here (the sampler's settings when the worker builds it) so that a typo stops
-the worker before it writes to a study, with one line naming the setting.
+``[sampler.NAME]`` (settings for one sampler, e.g. ``[sampler.ppo]``, ``[sampler.evolution]``).
+Every table, key, type and range is checked here (the sampler's settings when the worker
+builds it) so that a typo stops the worker before it writes to a study, with one line naming
+the setting.
 """
 
 from __future__ import annotations
