@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         best = (
             "none within it"
             if row.best is None
-            else f"{row.best[1].value:.4f} ({row.best[0]}, trial {row.best[1].number})"
+            else f"{row.best.accuracy:.4f} ({row.best.study}, trial {row.best.trial.number})"
         )
         print(f"best {row.sampler} network with {report.cost_key} <= {row.budget:,.0f}: {best}")
     print(f"wrote {len(paths)} files; open {paths[0]}")

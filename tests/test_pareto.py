@@ -11,7 +11,7 @@ import pytest
 from report_studies import make_multi_objective_studies, make_paired_studies
 
 from nas_optuna.report.build import make_report, write_report
-from nas_optuna.report.data import StudyRun
+from nas_optuna.report.data import StudyRun, TrialRecord
 from nas_optuna.report.pareto import (
     FrontTracker,
     best_under_budget,
@@ -19,7 +19,7 @@ from nas_optuna.report.pareto import (
     hypervolume_curve,
     pareto_front,
 )
-from nas_optuna.report.pareto_figures import reference_marks
+from nas_optuna.report.pareto_figures import cost_view, reference_marks
 from nas_optuna.storage_url import open_storage
 
 
@@ -102,9 +102,9 @@ def test_report_of_multi_objective_studies_draws_fronts_hypervolume_and_budget_t
     cheap = rows[("random", 3e7)]
     within = [t for r in report.grouped["random"] for t in r.trials if t.user_attrs["mult_adds"] <= 3e7]
     assert within  # 40 random NB201 cells: several cost under 30M
-    assert cheap.best[1].value == max(t.value for t in within) and cheap.best[2] <= 3e7
+    assert cheap.best.accuracy == max(t.value for t in within) and cheap.best.cost <= 3e7
     rich = rows[("nsga2", 1e9)]
-    assert rich.best[1].value == max(t.value for r in report.grouped["nsga2"] for t in r.trials)
+    assert rich.best.trial.value == max(t.value for r in report.grouped["nsga2"] for t in r.trials)
     paths = write_report(report, tmp_path / "out", static=False)
     html = paths[0].read_text()
     assert "Pareto fronts: accuracy vs cost" in html and "Best network under a budget of mult_adds" in html
@@ -141,7 +141,25 @@ def test_nasnet_a_is_marked_at_the_child_configuration_of_cifar_studies():
     settings = checked_settings({"preset": "proxy"})
     model = build_network(NASNET_A, num_classes=10, **{k: settings[k] for k in NETWORK_KEYS})
     assert cost == count_mult_adds(model, (1, 3, 32, 32)) and "NASNet-A" in label
+    mobile = {**table, "transfer": "mobile"}
+    run = StudyRun("m-tpe-s0", "tpe", 0, None, {"study_config": {"objective": mobile}})
     marks, _ = reference_marks([run], "transfer_mult_adds")
     assert ("NASNet-A 4@1056 (paper)", 564e6) in marks
+    large = {**table, "transfer": {"n_cells": 6, "filters": 168, "image_size": 331}}
+    run = StudyRun("l-tpe-s0", "tpe", 0, None, {"study_config": {"objective": large}})
+    marks, note = reference_marks([run], "transfer_mult_adds")
+    assert marks == [] and "not 4@1056" in note
     nb201 = StudyRun("n-tpe-s0", "tpe", 0, None, {"study_config": {"objective": {"name": "nb201"}}})
     assert reference_marks([nb201], "mult_adds") == ([], None)
+
+
+def test_a_reward_that_is_not_the_accuracy_is_drawn_by_the_accuracy_it_records():
+    # e.g. a MnasNet reward: the value is a score, the objective records the raw accuracy
+    trials = [
+        TrialRecord(0, 0.5, "g0", 0.0, {}, {"accuracy": 0.9, "transfer_mult_adds": 600e6, "mult_adds": 1}),
+        TrialRecord(1, 0.7, "g1", 0.0, {}, {"accuracy": 0.6, "transfer_mult_adds": 300e6, "mult_adds": 2}),
+    ]
+    run = StudyRun("r-ppo-s0", "ppo", 0, None, {}, trials=trials)
+    view = cost_view([run])
+    assert view.key == "transfer_mult_adds"  # the deployed network's cost before the child's
+    assert [p for p, _ in view.points["r-ppo-s0"]] == [(600e6, 0.9), (300e6, 0.6)]

@@ -205,7 +205,12 @@ def summary_dict(report: Report) -> dict:
                 "mean_best": row.mean_best,
                 "best": None
                 if row.best is None
-                else {"study": row.best[0], "trial": row.best[1].number, "value": row.best[1].value},
+                else {
+                    "study": row.best.study,
+                    "trial": row.best.trial.number,
+                    "accuracy": row.best.accuracy,
+                    "cost": row.best.cost,
+                },
             }
             for row in report.budget_rows
         ],

@@ -34,15 +34,31 @@ class CostView:
     marks: list[tuple[str, float]] = field(default_factory=list)  # (label, cost) vertical lines
 
 
+def _objective_table(run: StudyRun) -> dict:
+    return (run.user_attrs.get("study_config") or {}).get("objective") or {}
+
+
 def cost_key(runs: list[StudyRun]) -> str | None:
+    """The study config's second objective; else the deployed network's multiply-adds when
+    trials record them (the cifar objective's ``transfer``), else the child's."""
     for run in runs:
-        objective = (run.user_attrs.get("study_config") or {}).get("objective") or {}
-        names = objective.get("objectives") or []
+        names = _objective_table(run).get("objectives") or []
         if len(names) > 1:
             return str(names[1])
-    if any("mult_adds" in t.user_attrs for r in runs for t in r.trials):
-        return "mult_adds"
+    for key in ("transfer_mult_adds", "mult_adds"):
+        if any(key in t.user_attrs for r in runs for t in r.trials):
+            return key
     return None
+
+
+def accuracy_of(trial: TrialRecord) -> float:
+    """The trial's accuracy: its value, unless its reward is another score (a MnasNet reward),
+    when the objective records the raw accuracy as the user attr ``accuracy``."""
+    return float(trial.user_attrs.get("accuracy", trial.value))
+
+
+def _points(run: StudyRun, key: str) -> list[tuple[Point, TrialRecord]]:
+    return [((float(t.user_attrs[key]), accuracy_of(t)), t) for t in run.trials if key in t.user_attrs]
 
 
 def cost_view(runs: list[StudyRun]) -> CostView | None:
@@ -50,10 +66,7 @@ def cost_view(runs: list[StudyRun]) -> CostView | None:
     key = cost_key(runs)
     if key is None:
         return None
-    points = {
-        r.study_name: [((float(t.user_attrs[key]), t.value), t) for t in r.trials if key in t.user_attrs]
-        for r in runs
-    }
+    points = {r.study_name: _points(r, key) for r in runs}
     every = [p for pts in points.values() for p, _ in pts]
     if not every:
         return None
@@ -101,7 +114,7 @@ def figure_pareto_fronts(grouped: dict[str, list[StudyRun]], view: CostView) -> 
     fig.update_layout(
         title=f"Pareto fronts: accuracy vs {view.key} (each sampler's seeds pooled)",
         xaxis_title=f"{view.key} (user attr; lower is better)",
-        yaxis_title="reward (validation accuracy)",
+        yaxis_title="validation accuracy",
     )
     return fig
 
@@ -158,7 +171,15 @@ class BudgetRow:
     budget: float
     n_seeds_within: int  # seeds with a trial within the budget
     mean_best: float | None  # over those seeds: their best accuracy within the budget
-    best: tuple[str, TrialRecord, float] | None  # (study, trial, cost) of the best over seeds
+    best: BestWithin | None  # the best over seeds
+
+
+@dataclass(frozen=True)
+class BestWithin:
+    study: str
+    trial: TrialRecord
+    cost: float
+    accuracy: float
 
 
 def budget_rows(grouped: dict[str, list[StudyRun]], view: CostView, budgets: list[float]) -> list[BudgetRow]:
@@ -178,7 +199,7 @@ def budget_rows(grouped: dict[str, list[StudyRun]], view: CostView, budgets: lis
                     budget,
                     len(per_seed),
                     float(np.mean([it[1] for it in per_seed])) if per_seed else None,
-                    None if best is None else (best[2][0], best[2][1], best[0]),
+                    None if best is None else BestWithin(best[2][0], best[2][1], best[0], best[1]),
                 )
             )
     return rows
@@ -192,14 +213,14 @@ def budget_table_html(rows: list[BudgetRow], key: str, n_seeds: dict[str, int]) 
         if row.best is None:
             cells = [row.sampler, f"{row.budget:,.0f}", f"0 / {n_seeds[row.sampler]}", "—", "—", "—"]
         else:
-            study, trial, cost = row.best
+            b = row.best
             cells = [
                 row.sampler,
                 f"{row.budget:,.0f}",
                 f"{row.n_seeds_within} / {n_seeds[row.sampler]}",
                 f"{row.mean_best:.4f}",
-                f"{trial.value:.4f} at {cost:,.0f} ({study}, trial {trial.number})",
-                f"<code>{escape(trial.genotype)}</code>",
+                f"{b.accuracy:.4f} at {b.cost:,.0f} ({escape(b.study)}, trial {b.trial.number})",
+                f"<code>{escape(b.trial.genotype)}</code>",
             ]
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     head = (
@@ -209,11 +230,23 @@ def budget_table_html(rows: list[BudgetRow], key: str, n_seeds: dict[str, int]) 
     return f"<table>{head}{''.join(body)}</table>"
 
 
+MOBILE = {"n_cells": 4, "filters": 44, "stem": "imagenet", "image_size": 224}
+
+
+def _is_mobile(transfer) -> bool:
+    """The cifar objective's ``transfer`` setting names NASNet's mobile configuration."""
+    if transfer == "mobile":
+        return True
+    return isinstance(transfer, dict) and all(transfer.get(k, v) == v for k, v in MOBILE.items())
+
+
 def reference_marks(runs: list[StudyRun], key: str) -> tuple[list[tuple[str, float]], str | None]:
     """Costs to mark: NASNet-A at the studies' child configuration on a proxy-cost axis, the
     paper's mobile networks on a transfer-cost axis; and a note when NASNet-A cannot be placed."""
     if key.startswith("transfer"):
-        return list(PUBLISHED_MOBILE), None
+        if all(_is_mobile(_objective_table(r).get("transfer")) for r in runs):
+            return list(PUBLISHED_MOBILE), None
+        return [], "The paper's mobile networks are not marked: the transfer configuration is not 4@1056."
     if key != "mult_adds":
         return [], None
     tables = {
