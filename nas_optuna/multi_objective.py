@@ -41,6 +41,12 @@ def objective_names(table: Mapping[str, Any]) -> tuple[str, ...]:
         )
     if len(set(names)) != len(names):
         raise ValueError(f"objectives = {names!r}: each objective once")
+    reward = table.get("reward", ACCURACY)
+    if len(names) > 1 and reward != ACCURACY:  # a cost folded into the reward, and again as an objective
+        raise ValueError(
+            f"objectives = {names!r} with reward = {reward!r}: a multi-objective study takes the costs "
+            'as objectives of their own; leave out reward (or set reward = "accuracy")'
+        )
     known = COST_ATTRS.get(table.get("name"))
     for name in names[1:]:
         if known is not None and name not in known:

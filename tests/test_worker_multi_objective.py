@@ -73,7 +73,10 @@ def test_nsga2_via_the_worker_on_a_study_made_with_optuna_create_study(tmp_path)
 
 def test_ppo_through_its_declared_scalarization(tmp_path):
     config = _config(tmp_path, "[sampler.ppo]\nscalarization = [1.0, 1e-7]\nupdate_every = 5\n")
-    assert main(_argv(tmp_path, config, "ppo", "20", "--create-study", "--seed", "0")) == 0
+    assert (
+        main(_argv(tmp_path, config, "ppo", "20", "--create-study", "--seed", "0", "--worker-index", "0"))
+        == 0
+    )
     study = _study(tmp_path, "ppo")
     _check_values(study, 20)
     from nas_optuna import PPOLSTMSampler
@@ -111,6 +114,15 @@ def test_directions_that_do_not_fit_the_objectives_are_one_clear_error(tmp_path,
     optuna.create_study(study_name="tpe", storage=storage, directions=["maximize", "minimize"])
     assert main(_argv(tmp_path, _config(tmp_path, objectives='["accuracy"]'), "tpe", "5")) == 2
     assert "create the study with --direction maximize" in capsys.readouterr().err
+
+
+def test_a_cost_in_the_reward_and_as_an_objective_is_refused():
+    from nas_optuna.multi_objective import objective_names
+
+    table = {"name": "cifar", "reward": "mnas", "objectives": ["accuracy", "mult_adds"]}
+    with pytest.raises(ValueError, match="leave out reward"):
+        objective_names(table)
+    assert objective_names({**table, "reward": "accuracy"}) == ("accuracy", "mult_adds")
 
 
 @pytest.mark.parametrize(
