@@ -23,6 +23,14 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--out", default="nas-report", help="output folder (default: %(default)s)")
     parser.add_argument("--windows", type=int, default=10, help="windows of trials for the over-time plots")
     parser.add_argument(
+        "--budget",
+        type=float,
+        nargs="+",
+        metavar="COST",
+        help="cost budgets (e.g. multiply-adds) for the best-network-under-a-budget table "
+        "(default: the quartiles of the costs seen)",
+    )
+    parser.add_argument(
         "--no-static", action="store_true", help="skip PNG/SVG export (needs kaleido + Chromium)"
     )
     parser.add_argument(
@@ -45,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
         for name in list_study_names(storage, None):
             print(name)
         return 0
-    report = make_report(storage, args.prefix, args.studies, n_windows=args.windows)
+    if args.budget and any(b <= 0 for b in args.budget):
+        raise ValueError(f"--budget must be positive costs, got {args.budget}")
+    report = make_report(storage, args.prefix, args.studies, n_windows=args.windows, budgets=args.budget)
     paths = write_report(report, args.out, static=not args.no_static)
     for note in report.notes:  # first: a held-back budget or a left-out study changes the reading
         print(f"note: {note}")
@@ -54,6 +64,13 @@ def run(args: argparse.Namespace) -> int:
     for c in report.comparisons:
         p = "n/a" if c.p_value is None else f"{c.p_value:.4f}"
         print(f"Mann-Whitney U {c.sampler_a} vs {c.sampler_b} ({c.metric}): p = {p}, {c.note}")
+    for row in report.budget_rows:
+        best = (
+            "none within it"
+            if row.best is None
+            else f"{row.best.accuracy:.4f} ({row.best.study}, trial {row.best.trial.number})"
+        )
+        print(f"best {row.sampler} network with {report.cost_key} <= {row.budget:,.0f}: {best}")
     print(f"wrote {len(paths)} files; open {paths[0]}")
     if args.dashboard:
         from nas_optuna.report.dashboard import attach_to_dashboard

@@ -61,10 +61,15 @@ class DemoPlan:
         ]  # fmt: skip
 
     def create_studies(self) -> None:
-        """The worker loads its study; the demo creates them (maximize) first."""
+        """The worker loads its study; the demo creates them first, with the directions of the
+        study config's objectives (maximize; or maximize minimize for accuracy and a cost)."""
+        from nas_optuna.multi_objective import directions
+        from nas_optuna.study_config import load_study_config
+
+        wanted = directions(load_study_config(self.study_config).objective_names)
         storage = open_storage(self.storage_url)
         for name in self.study_names():
-            optuna.create_study(study_name=name, storage=storage, direction="maximize")
+            optuna.create_study(study_name=name, storage=storage, directions=wanted)
 
 
 def packaged_study_config(file_name: str) -> Path:

@@ -33,6 +33,28 @@ def short_genotype(params, space) -> str:
     return re.sub(r"\s+", " ", " | ".join(cells))
 
 
+def _shown(value) -> str:
+    if isinstance(value, tuple | list):
+        return "(" + ", ".join(f"{v:.4g}" for v in value) + ")"
+    return f"{value:.4f}"
+
+
+def _pareto_numbers(trials) -> list[int]:
+    """Trials no other one dominates (first objective maximised, the others minimised).
+
+    In lexicographic order a point can be dominated only by one before it, and then by one on
+    the front so far: O(trials x front), not O(trials^2) (a study may hold 20,000 trials)."""
+    points = sorted(((-t.values[0], *t.values[1:]), t.number) for t in trials)
+    front: list[tuple] = []
+    numbers = []
+    for point, number in points:
+        # An equal point does not dominate (Optuna's best_trials keeps both).
+        if not any(f != point and all(x <= y for x, y in zip(f, point, strict=True)) for f in front):
+            front.append(point)
+            numbers.append(number)
+    return numbers
+
+
 class Progress:
     def __init__(self, worker: str, space=None) -> None:
         self.worker = worker
@@ -42,7 +64,7 @@ class Progress:
 
     def trial_done(self, trial, state: str, value, seconds: float, reason: str | None = None) -> None:
         self.counts[state] += 1
-        shown = f"{value:.4f}" if state == "COMPLETE" else (reason or state.lower())
+        shown = _shown(value) if state == "COMPLETE" else (reason or state.lower())
         genotype = short_genotype(trial.params, self.space)
         log.info("trial %d %s %s %.1fs [%s] %s", trial.number, state, shown, seconds, self.worker, genotype)
 
@@ -54,8 +76,11 @@ class Progress:
             return
         results = queue.result_trials(trials)
         complete = [t for t in results if t.state == TrialState.COMPLETE]
-        best = max(complete, key=lambda t: t.value, default=None)
-        best_text = f"best {best.value:.4f} (trial {best.number})" if best else "no complete trial yet"
+        if complete and len(complete[0].values) > 1:  # several objectives: no single best
+            best_text = f"{len(_pareto_numbers(complete))} trials on the Pareto front"
+        else:
+            best = max(complete, key=lambda t: t.value, default=None)
+            best_text = f"best {best.value:.4f} (trial {best.number})" if best else "no complete trial yet"
         log.info(
             "worker %s exits (%s): ran %s; study: %d/%d budget used, %d complete, %s",
             self.worker,

@@ -16,9 +16,9 @@ from typing import Any
 
 import optuna
 from optuna.distributions import BaseDistribution
-from optuna.study import StudyDirection
 
 from nas_optuna._optuna_internals import set_study_user_attr_once
+from nas_optuna.multi_objective import ACCURACY, check_directions
 
 KEYS = ("sampler", "sampler_settings", "seed", "budget", "study_config")
 RECORD = "worker_settings"
@@ -61,13 +61,9 @@ def record_or_check(study: optuna.Study, expected: Mapping[str, Any]) -> None:
             study.set_user_attr(key, recorded[key])
 
 
-def check_direction(study: optuna.Study) -> None:
-    if study.directions != [StudyDirection.MAXIMIZE]:
-        names = [d.name.lower() for d in study.directions]
-        raise ValueError(
-            f"study {study.study_name!r} has direction {names}, but the objective is an accuracy to "
-            "maximize; create the study with --direction maximize"
-        )
+def check_direction(study: optuna.Study, objectives: tuple[str, ...] = (ACCURACY,)) -> None:
+    """ValueError when the study's directions do not fit the config's objectives."""
+    check_directions(study, objectives)
 
 
 def check_space(study: optuna.Study, space: Mapping[str, BaseDistribution]) -> None:

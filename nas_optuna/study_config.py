@@ -1,10 +1,12 @@
 """Study configurations: one TOML file per study (see studies/).
 
 Tables: ``[space]`` (preset "nasnet"|"pnas"|"nb201", n_blocks; progressive for "pnas"),
-``[objective]`` (name + that objective's settings), ``[budget]`` (n_trials, device_seconds)
-and ``[sampler.NAME]`` (settings for one sampler, e.g. ``[sampler.ppo]``). Every table, key,
-type and range is checked here (the sampler's settings when the worker builds it) so that a typo stops
-the worker before it writes to a study, with one line naming the setting.
+``[objective]`` (name + that objective's settings; ``objectives = ["accuracy", "mult_adds"]`` for
+a multi-objective study, see nas_optuna.multi_objective), ``[budget]`` (n_trials,
+device_seconds) and ``[sampler.NAME]`` (settings for one sampler, e.g. ``[sampler.ppo]``).
+Every table, key, type and range is checked here (the sampler's settings when the worker
+builds it) so that a typo stops the worker before it writes to a study, with one line naming
+the setting.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ from typing import Any
 
 from optuna.distributions import CategoricalDistribution
 
+from nas_optuna import multi_objective
 from nas_optuna.nb201 import nb201_space
 from nas_optuna.space import nasnet_space, pnas_space
 
 TABLES = ("space", "objective", "budget", "sampler")
 SPACE_KEYS = ("preset", "n_blocks", "progressive")
 BUDGET_KEYS = ("n_trials", "device_seconds")
-SAMPLER_NAMES = ("ppo", "random", "tpe", "evolution", "pnas")
+SAMPLER_NAMES = ("ppo", "random", "tpe", "nsga2", "evolution", "pnas")
 PRESETS = {"nasnet": nasnet_space, "pnas": pnas_space, "nb201": nb201_space}
 
 
@@ -39,7 +42,12 @@ class StudyConfig:
 
     @property
     def objective(self) -> dict[str, Any]:
-        return dict(self.data["objective"])
+        """The objective's own settings (without the study-level ``objectives`` key)."""
+        return {k: v for k, v in self.data["objective"].items() if k != multi_objective.KEY}
+
+    @property
+    def objective_names(self) -> tuple[str, ...]:
+        return multi_objective.objective_names(self.data["objective"])
 
     @property
     def budget(self) -> dict[str, Any]:
@@ -57,7 +65,9 @@ class StudyConfig:
         # Imported here: the objectives package pulls in torch and data loading.
         from nas_optuna.objectives import make_objective
 
-        return make_objective(self.objective, self.build_space(), device=device)
+        objective = make_objective(self.objective, self.build_space(), device=device)
+        names = self.objective_names
+        return objective if len(names) == 1 else multi_objective.MultiObjective(objective, names)
 
 
 def _check_keys(where: str, table: Any, allowed: tuple[str, ...]) -> None:
@@ -104,7 +114,8 @@ def validate(data: dict[str, Any], source: str = "<dict>") -> StudyConfig:
     config = StudyConfig(data, source)
     try:
         config.build_space()  # bad n_blocks etc. fail now, with the space's own message
-        _check_objective(data["objective"])
+        multi_objective.objective_names(data["objective"])
+        _check_objective(config.objective)
     except ValueError as err:
         raise ValueError(f"{source}: {err}") from None
     return config

@@ -3,6 +3,10 @@
     optuna create-study --storage study.log --study-name s1 --direction maximize
     nas-worker --storage study.log --study-name s1 --study-config studies/smoke.toml --sampler ppo
 
+A study config with ``[objective] objectives = ["accuracy", "mult_adds"]`` makes a
+multi-objective study (create it with --directions maximize minimize; samplers random, tpe,
+nsga2, or ppo with a [sampler.ppo] scalarization).
+
 Start as many as you like, on as many machines as can reach the storage; `--processes K` or
 `--gpus 0,1 --per-gpu 2` start several on this machine and wait for them.
 """
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 
 import optuna
 
+from nas_optuna import multi_objective
 from nas_optuna.space import SIZE_PARAM
 from nas_optuna.spawn import run_children, worker_plan
 from nas_optuna.storage_secrets import add_storage_arguments, redact, resolve_storage, scrub, scrub_logs
@@ -57,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="distinct per worker for distinct sampler seeds (default: from the pid)",
     )
     p.add_argument(
-        "--create-study", action="store_true", help="create the study (maximize) if it does not exist"
+        "--create-study",
+        action="store_true",
+        help="create the study (with the config's directions) if it does not exist",
     )
     group = p.add_argument_group("several workers on this machine")
     group.add_argument(
@@ -92,7 +99,11 @@ def make_sampler(name: str, settings: dict, seed: int | None, space) -> optuna.s
     elif name == "pnas":
         from nas_optuna.samplers.pnas import PNASSampler as cls
     else:
-        cls = {"random": optuna.samplers.RandomSampler, "tpe": optuna.samplers.TPESampler}[name]
+        cls = {
+            "random": optuna.samplers.RandomSampler,
+            "tpe": optuna.samplers.TPESampler,
+            "nsga2": optuna.samplers.NSGAIISampler,
+        }[name]
     check_sampler_settings(name, cls, settings)
     kwargs = dict(settings)
     if SIZE_PARAM in space:
@@ -113,17 +124,22 @@ def make_sampler(name: str, settings: dict, seed: int | None, space) -> optuna.s
         raise ValueError(f"[sampler.{name}] settings rejected by {cls.__name__}: {err}") from None
 
 
-def _load_study(args, storage) -> optuna.Study:
+def _load_study(args, storage, objectives: tuple[str, ...]) -> optuna.Study:
     try:
         return optuna.load_study(study_name=args.study_name, storage=storage)
     except KeyError:
         if args.create_study:
             return optuna.create_study(
-                study_name=args.study_name, storage=storage, direction="maximize", load_if_exists=True
+                study_name=args.study_name,
+                storage=storage,
+                directions=multi_objective.directions(objectives),
+                load_if_exists=True,
             )
+        words = multi_objective.direction_words(objectives)
+        flag = f"--direction {words}" if len(objectives) == 1 else f"--directions {words}"
         raise ValueError(
             f"study {args.study_name!r} not found; create it first: optuna create-study --storage "
-            f"'{redact(args.storage)}' --study-name {args.study_name} --direction maximize "
+            f"'{redact(args.storage)}' --study-name {args.study_name} {flag} "
             "(or pass --create-study)"
         ) from None
 
@@ -137,6 +153,7 @@ class Prepared:
     sampler: optuna.samplers.BaseSampler
     objective: object
     record: dict  # the settings recorded in (or compared with) the study
+    objectives: tuple[str, ...] = (multi_objective.ACCURACY,)  # what each trial reports
 
 
 def prepare(args) -> Prepared:
@@ -156,6 +173,7 @@ def prepare(args) -> Prepared:
     )
     space = config.build_space()
     sampler_settings = config.sampler_settings(args.sampler)
+    multi_objective.check_sampler(args.sampler, sampler_settings, config.objective_names)
     index = args.worker_index if args.worker_index is not None else os.getpid()
     seed = None if args.seed is None else args.seed + index
     sampler = make_sampler(args.sampler, sampler_settings, seed, space)
@@ -173,15 +191,16 @@ def prepare(args) -> Prepared:
         "budget": {"n_trials": n_trials, "device_seconds": queue_settings.device_seconds},
         "study_config": config.data,
     }
-    return Prepared(queue_settings, space, sampler, build_objective(config, args.device), record)
+    objective = build_objective(config, args.device)
+    return Prepared(queue_settings, space, sampler, objective, record, config.objective_names)
 
 
 def run_worker(args) -> int:
     check_arguments(args)
     storage = open_storage(args.storage, retry_seconds=args.storage_retry_seconds)  # no write yet
     ready = prepare(args)
-    study = _load_study(args, storage)
-    check_direction(study)
+    study = _load_study(args, storage, ready.objectives)
+    check_direction(study, ready.objectives)
     check_space(study, ready.space)
     record_or_check(study, ready.record)  # the first write to the study
     study.sampler = ready.sampler
@@ -203,8 +222,9 @@ def main(argv: list[str] | None = None) -> int:
             args.threads = max(1, (os.cpu_count() or 1) // len(plan))
         if len(plan) > 1:
             if args.create_study:  # once here, not racing in every child; every input checked first
-                prepare(args)
-                _load_study(args, open_storage(args.storage, retry_seconds=args.storage_retry_seconds))
+                ready = prepare(args)
+                storage = open_storage(args.storage, retry_seconds=args.storage_retry_seconds)
+                _load_study(args, storage, ready.objectives)
             return run_children(args, plan)
         args.device = plan[0]
         return run_worker(args)

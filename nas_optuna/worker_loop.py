@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import signal
 import threading
 import time
@@ -15,11 +14,17 @@ from optuna.trial import TrialState
 from nas_optuna import queue
 from nas_optuna._optuna_internals import batched_writes, last_connection_error, trial_id_of
 from nas_optuna.heartbeat import Heartbeat
+from nas_optuna.multi_objective import finite
 from nas_optuna.progress import Progress
 from nas_optuna.space import suggest_params
 from nas_optuna.storage_retry import RECONNECT_SECONDS, StorageUnavailable
 
 log = logging.getLogger("nas_optuna.worker")
+
+
+def told(value) -> float | list[float]:
+    """What study.tell takes: one float, or a list of them for a multi-objective study."""
+    return [float(v) for v in value] if isinstance(value, tuple | list) else float(value)
 
 
 class WorkerStopped(BaseException):
@@ -160,7 +165,7 @@ class Worker:
                     value = self.objective(trial)
             finally:
                 self._in_trial = False
-            if value is None or not math.isfinite(float(value)):
+            if not finite(value):
                 reason = f"objective returned {value!r}"
             else:
                 state = TrialState.COMPLETE
@@ -187,7 +192,7 @@ class Worker:
         a finished result waits for the storage to come back; it is never dropped as taken over."""
         try:
             if state == TrialState.COMPLETE:
-                self.study.tell(trial, float(value))
+                self.study.tell(trial, told(value))
             elif state == TrialState.PRUNED:  # Optuna keeps its last reported value
                 self.study.tell(trial, state=TrialState.PRUNED)
             else:
@@ -221,7 +226,8 @@ class Worker:
         if frozen.state != state:
             return False
         if state == TrialState.COMPLETE:
-            return frozen.value == float(value)
+            told_values = told(value)
+            return frozen.values == (told_values if isinstance(told_values, list) else [told_values])
         return state != TrialState.FAIL or not queue.was_recovered(frozen)
 
     def _requeue_own(self, trial: optuna.Trial, reason: str) -> None:

@@ -3,7 +3,9 @@
 The reward is the architecture's validation accuracy (%), what a search may see; its test
 accuracy is recorded as a user attr for reporting, never returned. The table holds no
 training time, so the objective records no cost: no ``train_seconds`` (a look-up's
-microseconds would pass for one), so a ``device_seconds`` budget does not apply.
+microseconds would pass for one), so a ``device_seconds`` budget does not apply. It records
+the network's ``mult_adds`` and ``n_params`` (nas_optuna.nb201_cost: the table has none), the
+costs a multi-objective study minimises.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import optuna
 from optuna.distributions import CategoricalDistribution
 
 from nas_optuna.nb201 import cellstr_from_params, load_nb201_table, nb201_space
+from nas_optuna.nb201_cost import nb201_cost
 
 
 class NB201Objective:
@@ -35,4 +38,7 @@ class NB201Objective:
         trial.set_user_attr("cellstr", row.cellstr)
         trial.set_user_attr("nb201_index", row.index)
         trial.set_user_attr("test_accuracy", row.test_accuracy)  # for reports only, never the reward
+        cost = nb201_cost(params)
+        trial.set_user_attr("mult_adds", cost.mult_adds)
+        trial.set_user_attr("n_params", cost.n_params)
         return row.val_accuracy

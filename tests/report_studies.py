@@ -43,3 +43,41 @@ def make_paired_studies(
             optuna.copy_study(from_study_name=study.study_name, from_storage=memory, to_storage=storage)
             names.append(study.study_name)
     return names
+
+
+def make_multi_objective_studies(storage, name: str, n_trials: int, seeds: int, samplers=("random", "nsga2")):
+    """Studies NAME-<sampler>-s<seed> with directions (maximize, minimize) on NB201 reporting
+    (validation accuracy, mult_adds), with the worker's user attrs."""
+    import json
+
+    from nas_optuna.study_config import validate
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    objective_table = {"name": "nb201", "objectives": ["accuracy", "mult_adds"]}
+    config = validate({"space": {"preset": "nb201"}, "objective": objective_table})
+    objective = config.build_objective()
+    make = {
+        "random": lambda s: optuna.samplers.RandomSampler(seed=s),
+        "nsga2": lambda s: optuna.samplers.NSGAIISampler(population_size=10, seed=s),
+        "tpe": lambda s: optuna.samplers.TPESampler(seed=s, n_startup_trials=5),
+    }
+    memory = optuna.storages.InMemoryStorage()
+    names = []
+    for sampler in samplers:
+        for seed in range(seeds):
+            study_name = f"{name}-{sampler}-s{seed}"
+            study = optuna.create_study(
+                study_name=study_name,
+                storage=memory,
+                directions=["maximize", "minimize"],
+                sampler=make[sampler](seed),
+            )
+            study.set_user_attr("sampler", sampler)
+            study.set_user_attr("sampler_settings", {})
+            study.set_user_attr("seed", seed)
+            study.set_user_attr("budget", {"n_trials": n_trials})
+            study.set_user_attr("study_config", json.loads(json.dumps(config.data)))
+            study.optimize(objective, n_trials=n_trials)
+            optuna.copy_study(from_study_name=study_name, from_storage=memory, to_storage=storage)
+            names.append(study_name)
+    return names

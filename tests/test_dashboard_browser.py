@@ -278,3 +278,60 @@ def test_report_cell_diagrams_fit_the_page(tmp_path):
     assert len(diagrams) == 4  # normal and reduction cell of each sampler's best
     for d in diagrams:
         assert d["concat"] <= d["svg"] + 1 and d["svg"] <= d["page"] + 1 and d["page"] <= d["window"], d
+
+
+# The dashboard's own Pareto-front plot: its plotly traces (x, y per trial) once drawn.
+PARETO_TRACES = """
+const gd = document.querySelector('#graph-pareto-front .js-plotly-plot')
+  || document.querySelector('#graph-pareto-front');
+if (!gd || !gd.data || !gd.data.length) return null;
+return gd.data.map(t => ({name: t.name || '', x: Array.from(t.x || []), y: Array.from(t.y || [])}));
+"""
+
+
+def test_dashboard_pareto_front_page_shows_every_trial_of_a_multi_objective_study(tmp_path):
+    try:
+        import optuna_dashboard  # noqa: F401
+    except ImportError:
+        _missing("optuna-dashboard")
+    from report_studies import make_multi_objective_studies
+
+    path = str(tmp_path / "mo.log")
+    make_multi_objective_studies(open_storage(path), "mo", n_trials=20, seeds=1)
+    out = str(tmp_path / "r")
+    assert (
+        main(["report", "--storage", path, "--prefix", "mo-", "--out", out, "--no-static", "--dashboard"])
+        == 0
+    )
+    port = _free_port()
+    serve = (
+        "import sys, optuna_dashboard; "
+        "optuna_dashboard.run_server(sys.argv[1], host='127.0.0.1', port=int(sys.argv[2]))"
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-c", serve, path, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        studies = json.loads(_wait_for(f"http://127.0.0.1:{port}/api/studies"))["study_summaries"]
+        ids = {s["study_name"]: s["study_id"] for s in studies}
+        base = f"http://127.0.0.1:{port}/dashboard"
+        with Browser(_chromium(), _chromedriver(), tmp_path / "wd", width=1400, height=1000) as browser:
+            browser.open(f"{base}/studies/{ids['mo-nsga2-s0']}")
+            traces = browser.wait_for(PARETO_TRACES, 60)
+            has_title = "const t = document.body.innerText; return t.includes('Pareto Front') && t"
+            text = browser.wait_for(has_title, 30)
+            cards = browser.wait_for(MEASURE_CARDS, 60, 4)
+        study_page = _browse(f"{base}/studies/{ids['mo-nsga2-s0']}", tmp_path, "--dump-dom")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    study = optuna.load_study(study_name="mo-nsga2-s0", storage=open_storage(path))
+    shown = sorted(zip((x for t in traces for x in t["x"]), (y for t in traces for y in t["y"]), strict=True))
+    assert shown == sorted(tuple(t.values) for t in study.trials)  # objective 0 on x, 1 on y
+    assert "Pareto Front" in text
+    assert "nas-optuna-pareto_fronts" in study_page and "nas-optuna-hypervolume" in study_page
+    assert {"nas-optuna-pareto_fronts", "nas-optuna-hypervolume"} <= set(cards)
+    for name, card in cards.items():  # the report's cards fit whole, as the others do
+        (card_w, card_h), (fig_w, fig_h) = card["card"], card["figure"]
+        assert fig_w <= card_w + 1 and fig_h <= card_h + 1, f"{name}: {fig_w}x{fig_h} in {card_w}x{card_h}"
+        assert not _overlaps(card["texts"]), f"{name}: texts overlap: {_overlaps(card['texts'])[:5]}"

@@ -109,3 +109,16 @@ def test_demo_journal_skips_fsync_and_reads_back_as_a_plain_journal_file(tmp_pat
     assert [t.params for t in again.trials] == [t.params for t in study.trials]
     again.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)  # the plain form syncs
     assert synced
+
+
+def test_demo_creates_multi_objective_studies_with_the_configs_directions(tmp_path):
+    plan = _plan(
+        tmp_path, samplers=("nsga2",), seeds=1, study_config=packaged_study_config("nb201-pareto.toml")
+    )
+    plan.out_dir.mkdir(parents=True)
+    plan.create_studies()
+    [name] = plan.study_names()
+    study = optuna.load_study(study_name=name, storage=open_storage(str(plan.storage_path)))
+    assert [d.name for d in study.directions] == ["MAXIMIZE", "MINIMIZE"]
+    assert worker_main(plan.worker_command(name)[4:]) == 0
+    assert all(len(t.values) == 2 for t in study.trials) and len(study.trials) == 7

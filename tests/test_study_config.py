@@ -43,7 +43,7 @@ def test_pnas_preset_is_one_shared_cell():
         ),
         (
             {"objective": {"name": "synthetic"}, "sampler": {"cmaes": {}}},
-            "allowed keys are ['ppo', 'random', 'tpe', 'evolution', 'pnas']",
+            "allowed keys are ['ppo', 'random', 'tpe', 'nsga2', 'evolution', 'pnas']",
         ),
         ({"objective": {"name": "synthetic"}, "sampler": {"ppo": 3}}, "[sampler.ppo] must be a table"),
         ({"space": {}}, "an [objective] table with a name"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import optuna
 from optuna.storages import BaseStorage
 
-from nas_optuna.report import figures
+from nas_optuna.report import figures, pareto_figures
 from nas_optuna.report.arms import held_back_note
 from nas_optuna.report.contents import Report
 from nas_optuna.report.data import StudyRun, TrialRecord, load_runs, runs_by_sampler
@@ -25,7 +26,11 @@ PPO_NAMES = ("ppo", "ppo_lstm", "ppolstm")
 
 
 def make_report(
-    storage: BaseStorage, prefix: str | None = None, names: list[str] | None = None, n_windows: int = 10
+    storage: BaseStorage,
+    prefix: str | None = None,
+    names: list[str] | None = None,
+    n_windows: int = 10,
+    budgets: list[float] | None = None,
 ) -> Report:
     left_out: list[str] = []
     runs = load_runs(storage, prefix, names, left_out)
@@ -55,8 +60,36 @@ def make_report(
     elif any(r.trials for r in runs):  # e.g. a table benchmark (NAS-Bench-201): no training times
         report.notes.append("No trial records train_seconds: no best-reward-vs-device-time figure.")
     report.figures["reward_over_time"] = figures.figure_reward_over_time(grouped, n_windows)
+    _add_cost_section(report, budgets)
     _add_ppo_section(report, storage, n_windows)
     return report
+
+
+def _add_cost_section(report: Report, budgets: list[float] | None) -> None:
+    """Pareto fronts, hypervolume and the best network under budgets, when trials record a cost."""
+    view = pareto_figures.cost_view(report.runs)
+    if view is None:
+        if budgets:
+            report.notes.append("--budget given, but no trial records a cost (e.g. mult_adds): ignored.")
+        return
+    view.marks, note = pareto_figures.reference_marks(report.runs, view.key)
+    if note:
+        report.notes.append(note)
+    report.cost_key = view.key
+    report.summaries = [
+        dataclasses.replace(
+            s,
+            hypervolume=tuple(
+                pareto_figures.hypervolume_at(view, r, report.n_common) for r in report.grouped[s.sampler]
+            ),
+        )
+        for s in report.summaries
+    ]
+    report.comparisons += compare_samplers(report.summaries, metrics=("hypervolume",))
+    report.figures["pareto_fronts"] = pareto_figures.figure_pareto_fronts(report.grouped, view)
+    report.figures["hypervolume"] = pareto_figures.figure_hypervolume(report.grouped, view)
+    chosen = budgets or pareto_figures.default_budgets(view)
+    report.budget_rows = pareto_figures.budget_rows(report.grouped, view, chosen)
 
 
 def _best_per_sampler(grouped: dict[str, list[StudyRun]]) -> dict[str, tuple[StudyRun, TrialRecord]]:
@@ -163,4 +196,22 @@ def summary_dict(report: Report) -> dict:
             for sampler, (run, t) in report.best.items()
         },
         "notes": report.notes,
+        "best_under_budget": [
+            {
+                "sampler": row.sampler,
+                "budget": row.budget,
+                "cost": report.cost_key,
+                "seeds_within": row.n_seeds_within,
+                "mean_best": row.mean_best,
+                "best": None
+                if row.best is None
+                else {
+                    "study": row.best.study,
+                    "trial": row.best.trial.number,
+                    "accuracy": row.best.accuracy,
+                    "cost": row.best.cost,
+                },
+            }
+            for row in report.budget_rows
+        ],
     }

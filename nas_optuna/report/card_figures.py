@@ -22,6 +22,8 @@ CARD_TITLES = {
     "top_k": "Top-1/5/25 unique architectures: mean reward",
     "best_vs_seconds": "Best reward vs device-seconds",
     "reward_over_time": "Reward per window of trials",
+    "pareto_fronts": "Pareto fronts: accuracy vs cost",
+    "hypervolume": "Hypervolume vs models sampled (1 = pooled front)",
 }
 # Entropy, KL and clip fraction move together on a small scale; baseline and reward share one.
 DIAGNOSTIC_CARDS = {

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 
 from nas_optuna.report.data import StudyRun, TrialRecord
 from nas_optuna.report.metrics import Comparison, SamplerSummary
+from nas_optuna.report.pareto_figures import BudgetRow
 
 
 @dataclass
@@ -25,3 +26,5 @@ class Report:
     figures: dict[str, go.Figure] = field(default_factory=dict)
     diagnostics: dict[str, list[dict]] = field(default_factory=dict)  # PPO updates per study
     notes: list[str] = field(default_factory=list)
+    cost_key: str | None = None  # the cost axis of the Pareto section, when trials record one
+    budget_rows: list[BudgetRow] = field(default_factory=list)  # best network under each budget

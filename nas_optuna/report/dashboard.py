@@ -24,7 +24,12 @@ PLOT_PREFIX = "nas-optuna-"
 
 def dashboard_figures(report: Report, run: StudyRun, n_windows: int = 10) -> dict[str, go.Figure]:
     """The cards for one study: the shared comparison, and its PPO arm's policy figures."""
-    cards = {name: fit_card(report.figures[name], title) for name, title in CARD_TITLES.items()}
+    # Only the figures this report has: a table benchmark has no device time, most no cost.
+    cards = {
+        name: fit_card(report.figures[name], title)
+        for name, title in CARD_TITLES.items()
+        if name in report.figures
+    }
     if run.sampler.lower() not in PPO_NAMES or not run.trials:
         return cards
     arm_runs = [r for r in report.grouped.get(run.arm, [run]) if r.trials]

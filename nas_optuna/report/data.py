@@ -113,9 +113,9 @@ def load_run(study: optuna.Study) -> StudyRun:
     )
     trials = study.get_trials(deepcopy=False)
     run.n_running = sum(t.state == TrialState.RUNNING for t in trials)
-    done = [t for t in trials if t.state == TrialState.COMPLETE and t.value is not None]
+    done = [t for t in trials if t.state == TrialState.COMPLETE and t.values]
     done.sort(key=lambda t: (t.datetime_complete is None, t.datetime_complete, t.number))
-    run.trials = [_record(t) for t in done if math.isfinite(t.value)]
+    run.trials = [_record(t) for t in done if all(math.isfinite(v) for v in t.values)]
     for trial in done:
         for name, dist in trial.distributions.items():
             if isinstance(dist, CategoricalDistribution):
@@ -127,7 +127,7 @@ def _record(trial: optuna.trial.FrozenTrial) -> TrialRecord:
     attrs = trial.user_attrs
     return TrialRecord(
         number=trial.number,
-        value=float(trial.value),
+        value=float(trial.values[0]),  # a multi-objective study's first value is its accuracy
         # NAS-Bench-201 trials carry their table's cell string instead of a NASNet genotype.
         genotype=str(attrs.get("genotype") or attrs.get("cellstr") or _genotype_key(trial.params, attrs)),
         train_seconds=float(attrs.get("train_seconds", 0.0)),

@@ -8,6 +8,7 @@ from nas_optuna.genotype import Genotype
 from nas_optuna.report.contents import Report
 from nas_optuna.report.diagram import genotype_svgs
 from nas_optuna.report.metrics import format_budget, format_mean_sd
+from nas_optuna.report.pareto_figures import budget_table_html
 
 STYLE = """
 body { font-family: sans-serif; margin: 2em; max-width: 1400px; }
@@ -23,6 +24,8 @@ FIGURE_TITLES = {
     "top_k": "Top-1 / top-5 / top-25 unique architectures (NASNet Fig. 6)",
     "best_vs_seconds": "Best reward vs device time",
     "reward_over_time": "Reward distribution over time",
+    "pareto_fronts": "Pareto fronts: accuracy vs cost",
+    "hypervolume": "Hypervolume vs models sampled",
     "ppo_diagnostics": "PPO policy diagnostics",
     "ppo_choices_normal": "PPO choices over time: Normal cell",
     "ppo_choices_reduction": "PPO choices over time: Reduction cell",
@@ -44,11 +47,19 @@ def summary_table(report: Report) -> str:
             format_mean_sd(s.top5),
             format_mean_sd(s.top25),
         ]
+        if report.cost_key:
+            cells.append(format_mean_sd(s.hypervolume))
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     head = (
         "<tr><th>sampler</th><th>seeds</th><th>budget (user attr)</th><th>completed per seed</th>"
         f"<th>best @ {report.n_common}</th><th>top-5 mean @ {report.n_common}</th>"
-        f"<th>top-25 mean @ {report.n_common}</th></tr>"
+        f"<th>top-25 mean @ {report.n_common}</th>"
+        + (
+            f"<th>hypervolume (accuracy vs {escape(report.cost_key)}) @ {report.n_common}</th>"
+            if report.cost_key
+            else ""
+        )
+        + "</tr>"
     )
     return f"<table>{head}{''.join(rows)}</table>"
 
@@ -95,6 +106,14 @@ def _diagrams(genotype: str) -> str:
         return f'<p class="note">cannot draw this genotype: {escape(str(err))}</p>'
 
 
+def _budget_section(report: Report) -> str:
+    if not report.budget_rows:
+        return ""
+    n_seeds = {sampler: len(runs) for sampler, runs in report.grouped.items()}
+    table = budget_table_html(report.budget_rows, report.cost_key or "cost", n_seeds)
+    return f"<h2>Best network under a budget of {escape(report.cost_key or 'cost')}</h2>{table}"
+
+
 def render_html(report: Report) -> str:
     figures_html = []
     for i, (name, fig) in enumerate(report.figures.items()):
@@ -117,6 +136,7 @@ Samplers are compared at {report.n_common} completed trials per seed (the fewest
 <p>Mean ± sample standard deviation over seeds.</p>
 <h2>Significance</h2>{tests_table(report)}
 {"".join(figures_html)}
+{_budget_section(report)}
 <h2>Best cells</h2>{best_cells(report)}
 </body></html>
 """

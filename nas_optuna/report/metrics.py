@@ -70,6 +70,7 @@ class SamplerSummary:
     best: tuple[float, ...]  # per seed, at the common budget
     top5: tuple[float, ...]
     top25: tuple[float, ...]
+    hypervolume: tuple[float, ...] = ()  # per seed, when trials record a cost (pareto_figures)
 
 
 def summarize(grouped: dict[str, list[StudyRun]], n_trials: int) -> list[SamplerSummary]:

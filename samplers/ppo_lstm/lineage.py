@@ -8,15 +8,13 @@ it; a process that joins late starts from the newest checkpoint instead of from 
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import optuna
-from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial
-from optuna.trial import TrialState
 
 from . import _storage
+from . import rewards
 from .learner import Learner
 from .learner import LearnerSettings
 from .learner import Sample
@@ -32,8 +30,10 @@ class Lineage:
         init_weights: dict | None,
         checkpoint_every: int,
         artifact_store: Any,
+        scalarization: rewards.Scalarization = None,
     ) -> None:
         self.learner = Learner(settings, init_weights)
+        self.scalarization = scalarization  # values -> reward on a multi-objective study
         self.space = space
         self.unrecorded: list[dict] = []  # diagnostics of updates made here, not yet stored
         self._checkpoint_every = checkpoint_every
@@ -99,15 +99,9 @@ class Lineage:
     def _sample_of(self, study: optuna.Study, trial: FrozenTrial) -> Sample:
         """Reward (direction-aware; pruned: last reported value; failed: none) and the rollout
         if the trial's params are the rollout's actions (not enqueued or fixed ones)."""
-        reward = None
-        if trial.state == TrialState.COMPLETE:
-            reward = trial.value
-        elif trial.state == TrialState.PRUNED and trial.intermediate_values:
-            reward = trial.intermediate_values[max(trial.intermediate_values)]
-        if reward is None or not math.isfinite(reward):
+        reward = rewards.reward_of(trial, study.directions, self.scalarization)
+        if reward is None:
             return Sample(trial.number, None)
-        if study.direction == StudyDirection.MINIMIZE:
-            reward = -reward
         actions = actions_of(trial, self.space)
         record = trial.system_attrs.get(_storage.RECORD_KEY)
         if record is None or actions != list(record["a"]):

@@ -22,6 +22,7 @@ import torch
 
 from . import _storage
 from . import presets
+from . import rewards
 from .learner import ADVANTAGES
 from .learner import LearnerSettings
 from .learner import policy_weights
@@ -46,7 +47,8 @@ class PPOLSTMSampler(BaseSampler):
     Batch k is the trials numbered [k * update_every, (k + 1) * update_every); it is learned
     from once all of them are finished, the same way in every process, so many workers share
     one policy. Numeric parameters and those outside the policy's space go to
-    ``independent_sampler``.
+    ``independent_sampler``. On a multi-objective study ``scalarization`` (weights or a
+    callable, see rewards.py) turns a trial's values into its reward.
     """
 
     def __init__(
@@ -75,6 +77,7 @@ class PPOLSTMSampler(BaseSampler):
         init_policy: str | os.PathLike | optuna.Study | None = None,
         artifact_store: Any = None,
         independent_sampler: BaseSampler | None = None,
+        scalarization: rewards.Scalarization = None,
         seed: int | None = None,
     ) -> None:
         given = {k: v for k, v in locals().items() if k in presets.PAPER}
@@ -129,6 +132,8 @@ class PPOLSTMSampler(BaseSampler):
         self._deduplicate = bool(c["deduplicate"])
         self._checkpoint_every = c["checkpoint_every"]
         self._artifact_store = artifact_store
+        rewards.check_scalarization(scalarization)
+        self._scalarization = scalarization  # multi-objective studies: see rewards.py
         self._rng = np.random.RandomState(seed)
         self._independent = independent_sampler or RandomSampler(seed=seed)
         self._space: Space | None = None
@@ -147,13 +152,13 @@ class PPOLSTMSampler(BaseSampler):
     def infer_relative_search_space(
         self, study: optuna.Study, trial: FrozenTrial
     ) -> dict[str, BaseDistribution]:
-        _single_objective_only(study)
+        rewards.check_study(study, self._scalarization)
         return dict(self._policy_space(study) or {})
 
     def sample_relative(
         self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
-        _single_objective_only(study)
+        rewards.check_study(study, self._scalarization)
         if not search_space:
             return {}
         params: dict[str, Any] = {}
@@ -190,7 +195,7 @@ class PPOLSTMSampler(BaseSampler):
         param_name: str,
         param_distribution: BaseDistribution,
     ) -> Any:
-        _single_objective_only(study)
+        rewards.check_study(study, self._scalarization)
         return self._independent.sample_independent(study, trial, param_name, param_distribution)
 
     def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
@@ -257,6 +262,7 @@ class PPOLSTMSampler(BaseSampler):
                 init_weights=self._init_weights,
                 checkpoint_every=self._checkpoint_every,
                 artifact_store=self._artifact_store,
+                scalarization=self._scalarization,
             )
         return self._lineage
 
@@ -278,14 +284,6 @@ def learner_settings(n_choices: tuple[int, ...], settings: dict) -> LearnerSetti
     if ppo.learning_rate == "per-decision":
         ppo = dataclasses.replace(ppo, learning_rate=min(0.02, 0.1 / len(n_choices)))
     return LearnerSettings(n_choices=n_choices, **{**settings, "ppo": ppo})
-
-
-def _single_objective_only(study: optuna.Study) -> None:
-    if len(study.directions) > 1:
-        raise ValueError(
-            "PPOLSTMSampler learns from one objective value per trial; this study has "
-            f"{len(study.directions)} objectives. Use a single-objective study or another sampler."
-        )
 
 
 def _same(a: BaseDistribution | None, b: BaseDistribution) -> bool:
