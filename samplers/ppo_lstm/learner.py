@@ -94,8 +94,15 @@ def settings_difference(theirs: str, ours: str) -> str:
 
 
 class Learner:
-    def __init__(self, settings: LearnerSettings, initial_policy: dict | None = None) -> None:
+    def __init__(
+        self,
+        settings: LearnerSettings,
+        initial_policy: dict | None = None,
+        *,
+        per_decision: bool = False,
+    ) -> None:
         self.settings = settings
+        self.per_decision = per_decision  # learning_rate "per-decision": follows grown decisions
         self.policy = LSTMPolicy(
             settings.n_choices,
             hidden_size=settings.hidden_size,
@@ -127,6 +134,8 @@ class Learner:
         """Add a decision at the end (a parameter first seen in a later trial)."""
         policy = self.policy.extended(n)
         self.optimizer = grown_optimizer(self.optimizer, policy)
+        if self.per_decision:
+            self.optimizer.lr = per_decision_rate(len(policy.n_choices))
         self.policy = policy
         self.grown.append((name, distribution_json, n))
 
@@ -251,7 +260,7 @@ class Learner:
             )
         grown = [(str(a), str(b), int(c)) for a, b, c in state.get("grown", [])]
         if grown != self.grown:  # rebuilt with the checkpoint's decisions, then loaded
-            fresh = Learner(self.settings)
+            fresh = Learner(self.settings, per_decision=self.per_decision)
             for decision in grown:
                 fresh.grow(*decision)
             self.policy, self.optimizer, self.grown = fresh.policy, fresh.optimizer, grown
@@ -262,6 +271,11 @@ class Learner:
         self.baseline = state["baseline"]
         if "memory" in state:  # checkpoints written before the memory existed have none
             self.memory.load(state["memory"])
+
+
+def per_decision_rate(n_decisions: int) -> float:
+    """learning_rate "per-decision": 0.1 / number of decisions, at most 0.02."""
+    return min(0.02, 0.1 / n_decisions)
 
 
 def _padded(values: Sequence, width: int, fill: object) -> list:

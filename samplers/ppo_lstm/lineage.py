@@ -47,8 +47,9 @@ class Lineage:
         checkpoint_every: int,
         artifact_store: Any,
         numeric: str = "policy",
+        per_decision: bool = False,
     ) -> None:
-        self.learner = Learner(settings, init_weights)
+        self.learner = Learner(settings, init_weights, per_decision=per_decision)
         self.initial_space = dict(space)
         self.space = dict(space)  # grows with the learner's decisions
         self.bins = settings.numeric_bins

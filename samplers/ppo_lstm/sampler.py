@@ -24,6 +24,7 @@ from . import _storage
 from . import presets
 from .learner import ADVANTAGES
 from .learner import LearnerSettings
+from .learner import per_decision_rate
 from .learner import policy_weights
 from .lineage import actions_of_params
 from .lineage import Lineage
@@ -32,6 +33,7 @@ from .rollouts import RolloutQueue
 from .space import frozen_space
 from .space import n_actions
 from .space import NUMERIC_MODES
+from .space import NUMERIC_VALUES
 from .space import policy_part
 from .space import Space
 from .space import value_of
@@ -83,6 +85,7 @@ class PPOLSTMSampler(BaseSampler):
         init_policy: str | os.PathLike | optuna.Study | None = None,
         numeric: str = "policy",
         numeric_bins: int = 10,
+        numeric_value: str = "uniform",
         artifact_store: Any = None,
         independent_sampler: BaseSampler | None = None,
         seed: int | None = None,
@@ -122,7 +125,12 @@ class PPOLSTMSampler(BaseSampler):
             raise ValueError(f"numeric must be one of {NUMERIC_MODES}, got {numeric!r}")
         if not isinstance(numeric_bins, int) or isinstance(numeric_bins, bool) or numeric_bins < 2:
             raise ValueError(f"numeric_bins must be an integer >= 2, got {numeric_bins!r}")
+        if numeric_value not in NUMERIC_VALUES:
+            raise ValueError(
+                f"numeric_value must be one of {NUMERIC_VALUES}, got {numeric_value!r}"
+            )
         self._numeric = numeric
+        self._centre = numeric_value == "centre"
         self._user_space = None if search_space is None else policy_part(search_space, numeric)
         if self._user_space == {}:
             raise ValueError(
@@ -200,7 +208,7 @@ class PPOLSTMSampler(BaseSampler):
                 lineage.unrecorded = []
                 bins = lineage.bins
                 for (name, d), a in zip(lineage.space.items(), actions, strict=False):
-                    params[name] = value_of(d, a, bins, self._rng)
+                    params[name] = value_of(d, a, bins, self._rng, self._centre)
             _storage.write_trial_record(study, trial, record)
         for name, distribution in search_space.items():
             if name not in params:
@@ -297,6 +305,7 @@ class PPOLSTMSampler(BaseSampler):
                 checkpoint_every=self._checkpoint_every,
                 artifact_store=self._artifact_store,
                 numeric=self._numeric,
+                per_decision=self._settings["ppo"].learning_rate == "per-decision",
             )
         return self._lineage
 
@@ -316,7 +325,7 @@ def learner_settings(n_choices: tuple[int, ...], settings: dict) -> LearnerSetti
     so a fixed step per update of the joint policy means a smaller one per decision."""
     ppo = settings["ppo"]
     if ppo.learning_rate == "per-decision":
-        ppo = dataclasses.replace(ppo, learning_rate=min(0.02, 0.1 / len(n_choices)))
+        ppo = dataclasses.replace(ppo, learning_rate=per_decision_rate(len(n_choices)))
     return LearnerSettings(n_choices=n_choices, **{**settings, "ppo": ppo})
 
 

@@ -33,6 +33,7 @@ from . import _storage
 
 Space = dict[str, BaseDistribution]
 NUMERIC_MODES = ("policy", "random")
+NUMERIC_VALUES = ("uniform", "centre")
 
 
 def policy_part(space: Mapping[str, BaseDistribution], numeric: str) -> Space:
@@ -73,9 +74,14 @@ def action_of(distribution: BaseDistribution, value: Any, bins: int) -> int | No
 
 
 def value_of(
-    distribution: BaseDistribution, action: int, bins: int, rng: np.random.RandomState
+    distribution: BaseDistribution,
+    action: int,
+    bins: int,
+    rng: np.random.RandomState,
+    centre: bool = False,
 ) -> Any:
-    """A value that `action` stands for: the choice, or a uniform draw inside the interval."""
+    """A value that `action` stands for: the choice, or a uniform draw inside the interval
+    (`centre`: its middle)."""
     if isinstance(distribution, CategoricalDistribution):
         return distribution.choices[action]
     assert isinstance(distribution, IntDistribution | FloatDistribution)
@@ -83,7 +89,7 @@ def value_of(
     if grid is None:
         low, high, _ = _domain(distribution, distribution.low)
         width = (high - low) / bins
-        x = low + (action + rng.uniform()) * width
+        x = low + (action + (0.5 if centre else rng.uniform())) * width
         value = math.exp(x) if distribution.log else x
         value = min(max(value, distribution.low), distribution.high)
         if action_of(distribution, value, bins) != action:  # rounding at an edge
@@ -91,7 +97,8 @@ def value_of(
             value = math.exp(x) if distribution.log else x
         return value
     end = grid[action + 1] if action + 1 < len(grid) else _grid_size(distribution)
-    index = int(grid[action]) + int(rng.randint(end - grid[action]))
+    count = int(end - grid[action])
+    index = int(grid[action]) + (count // 2 if centre else int(rng.randint(count)))
     step = distribution.step or 1
     if isinstance(distribution, IntDistribution):
         return int(distribution.low + index * step)

@@ -49,6 +49,8 @@ def test_every_value_maps_back_to_the_action_it_was_drawn_for(name) -> None:
             assert distribution._contains(distribution.to_internal_repr(value))
             assert action_of(distribution, value, bins) == action
             seen.add(value)
+        centre = value_of(distribution, action, bins, rng, centre=True)
+        assert action_of(distribution, centre, bins) == action
     assert min(seen) == pytest.approx(distribution.low, rel=0.2, abs=0.06)
     assert max(seen) == pytest.approx(distribution.high, rel=0.2, abs=0.06)
     assert action_of(distribution, distribution.high + 1, bins) is None  # not a value of it
@@ -100,7 +102,11 @@ def test_numeric_random_keeps_them_out_of_the_policy() -> None:
 
 @pytest.mark.parametrize(
     "kwargs, message",
-    [({"numeric": "bins"}, "numeric must be one of"), ({"numeric_bins": 1}, "numeric_bins")],
+    [
+        ({"numeric": "bins"}, "numeric must be one of"),
+        ({"numeric_bins": 1}, "numeric_bins"),
+        ({"numeric_value": "mean"}, "numeric_value"),
+    ],
 )
 def test_bad_numeric_settings_are_refused(kwargs, message) -> None:
     with pytest.raises(ValueError, match=message):
@@ -136,6 +142,7 @@ def test_a_branch_first_seen_later_joins_the_policy_and_is_learned() -> None:
     assert list(lineage.initial_space) == ["model", "small_x"]
     assert set(lineage.space) == set(BRANCH_SPACE)
     assert [name for name, _, _ in lineage.learner.grown] == ["big_lr", "big_n", "big_act"]
+    assert lineage.learner.optimizer.lr == pytest.approx(0.1 / 5)  # "per-decision" follows them
     last = study.trials[-50:]
     assert sum(t.params["model"] == "big" for t in last) >= 30  # random: about 25
     # Its parameters are learned too, not just the branch: better than random within "big".
@@ -143,6 +150,12 @@ def test_a_branch_first_seen_later_joins_the_policy_and_is_learned() -> None:
     assert ppo > random + 0.15
     # Trials of the other branch still train the decisions they used (the ratio is masked).
     assert PPOLSTMSampler.diagnostics(study)[-1]["n_trained"] > 0
+
+
+def test_a_learning_rate_given_stays_as_the_space_grows() -> None:
+    sampler = PPOLSTMSampler(seed=0, learning_rate=0.003)
+    _last_mean(sampler, branches, n_trials=20, first={"model": "small"})
+    assert sampler._lineage.learner.grown and sampler._lineage.learner.optimizer.lr == 0.003
 
 
 def test_with_the_full_space_given_no_trial_is_left_out_of_learning() -> None:
