@@ -16,6 +16,7 @@ import pytest
 import torch
 
 from .. import _storage
+from .. import learner
 from .. import PPOLSTMSampler
 from ..space import action_of
 from ..space import n_actions
@@ -235,3 +236,29 @@ def test_two_processes_on_a_journal_file_share_one_growing_policy(tmp_path) -> N
     assert replay_sampler.save_policy(replay, tmp_path / "replay.pt") == total // 5
     replayed = torch.load(tmp_path / "replay.pt", weights_only=True)
     assert all(torch.equal(replayed[k], first[k]) for k in first)
+
+
+def test_a_joining_worker_takes_the_grown_decisions_from_the_checkpoint(monkeypatch) -> None:
+    study = optuna.create_study(direction="maximize")
+    first = PPOLSTMSampler(seed=0, batch_size=5, checkpoint_every=2)
+    study.sampler = first
+    study.enqueue_trial({"model": "small"})
+    study.optimize(branches, n_trials=42)  # versions 0..8; checkpoints at 2, 4, 6 and 8
+    applied = []
+    original = learner.Learner.apply_batch
+    monkeypatch.setattr(
+        learner.Learner, "apply_batch", lambda self, s: applied.append(1) or original(self, s)
+    )
+    joining = PPOLSTMSampler(seed=1, batch_size=5, checkpoint_every=2)
+    assert joining.save_policy(study, "/dev/null") == 8
+    assert not applied  # loaded, not replayed
+    assert first._lineage is not None and joining._lineage is not None
+    assert list(joining._lineage.space) == list(first._lineage.space)  # from the checkpoint
+    assert joining._lineage.learner.grown == first._lineage.learner.grown
+    assert joining._lineage.learner.optimizer.lr == first._lineage.learner.optimizer.lr
+    mine, theirs = (s._lineage.learner.policy.state_dict() for s in (first, joining))
+    assert all(torch.equal(mine[k], theirs[k]) for k in mine)
+    # and it goes on learning from there like the first
+    study.sampler = joining
+    study.optimize(branches, n_trials=5)
+    assert joining._lineage.learner.version == 9
