@@ -21,7 +21,7 @@ from optuna.trial import FrozenTrial
 PREFIX = "ppo_lstm:"
 RECORD_KEY = PREFIX + "rollout"  # trial system attr: what the rollout sampled, and updates made
 POINTER_KEY = PREFIX + "checkpoint"  # study system attr: where the newest checkpoint lies
-SPACE_KEY = PREFIX + "space"  # study system attr: the policy's decisions when inferred
+SPACE_KEY = PREFIX + "space"  # study system attr: the first decisions, when inferred
 # MySQL's TEXT column holds 64 KiB; keep each stored string below it.
 CHUNK_CHARS = 60_000
 

@@ -20,6 +20,7 @@ import torch
 from .memory import Entry
 from .memory import Memory
 from .policy import LSTMPolicy
+from .ppo import grown_optimizer
 from .ppo import make_optimizer
 from .ppo import ppo_update
 from .ppo import PPOSettings
@@ -37,6 +38,8 @@ class Sample:
     actions: Sequence[int] | None = None  # the params as action indices; None: one is missing
     log_probs: Sequence[float] | None = None  # None: params did not come from a rollout
     policy_version: int | None = None
+    # False where the trial has no value of that decision (another branch); None: all used
+    used: Sequence[bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class LearnerSettings:
     update_every: int | None = None  # None: batch_size (disjoint batches, as the paper)
     advantage: str = "ema"
     elite_size: int = 0
+    numeric_bins: int = 10  # intervals of an Int/Float decision (space.py)
 
     @property
     def stride(self) -> int:
@@ -74,7 +78,7 @@ class LearnerSettings:
         return json.dumps(data, sort_keys=True)
 
 
-_LEGACY = {"update_every": None, "advantage": "ema", "elite_size": 0}
+_LEGACY = {"update_every": None, "advantage": "ema", "elite_size": 0, "numeric_bins": 10}
 
 
 def settings_difference(theirs: str, ours: str) -> str:
@@ -90,8 +94,15 @@ def settings_difference(theirs: str, ours: str) -> str:
 
 
 class Learner:
-    def __init__(self, settings: LearnerSettings, initial_policy: dict | None = None) -> None:
+    def __init__(
+        self,
+        settings: LearnerSettings,
+        initial_policy: dict | None = None,
+        *,
+        per_decision: bool = False,
+    ) -> None:
         self.settings = settings
+        self.per_decision = per_decision  # learning_rate "per-decision": follows grown decisions
         self.policy = LSTMPolicy(
             settings.n_choices,
             hidden_size=settings.hidden_size,
@@ -112,6 +123,21 @@ class Learner:
         self.version = 0
         self.baseline: float | None = None
         self.memory = Memory(settings.elite_size)
+        # Decisions added after the start (name, distribution JSON, choices), in order.
+        self.grown: list[tuple[str, str, int]] = []
+
+    @property
+    def n_decisions(self) -> int:
+        return len(self.policy.n_choices)
+
+    def grow(self, name: str, distribution_json: str, n: int) -> None:
+        """Add a decision at the end (a parameter first seen in a later trial)."""
+        policy = self.policy.extended(n)
+        self.optimizer = grown_optimizer(self.optimizer, policy)
+        if self.per_decision:
+            self.optimizer.lr = per_decision_rate(len(policy.n_choices))
+        self.policy = policy
+        self.grown.append((name, distribution_json, n))
 
     def apply_batch(self, samples: Sequence[Sample]) -> dict[str, float | int | None]:
         """Update `version` -> `version + 1` from batch `version`; returns its diagnostics."""
@@ -138,12 +164,15 @@ class Learner:
                     actions,
                     log_probs,
                     sample.policy_version,
+                    None if sample.used is None else tuple(sample.used),
                 )
             )
         self.memory.keep_from((self.version + 1) * self.settings.stride - self.settings.batch_size)
         train_actions: list[list[int]] = []
         train_log_probs: list[list[float]] = []
+        train_masks: list[list[bool]] = []
         advantages: list[float] = []
+        width = self.n_decisions
         window = self.memory.window
         for entry, advantage in zip(
             window, self.memory.advantages(self.settings.advantage), strict=True
@@ -155,14 +184,21 @@ class Learner:
                 or self.version - entry.policy_version > self.settings.max_staleness
             ):
                 continue  # reward still informs the baseline, but no policy gradient
-            train_actions.append(list(entry.actions))
-            train_log_probs.append(list(entry.log_probs))
+            # Decisions added since the trial, and those no rollout drew, are padded and masked.
+            drawn = len(entry.log_probs)
+            train_actions.append(_padded(entry.actions, width, 0))
+            train_log_probs.append(_padded(entry.log_probs, width, 0.0))
+            train_masks.append(_padded(_used(entry)[:drawn], width, False))
             advantages.append(advantage)
-        elites = (
-            [list(e.actions) for e in self.memory.elites if e.actions is not None]
+        elite_entries = (
+            [e for e in self.memory.elites if e.actions is not None]
             if self.settings.ppo.elite_weight
             else []
         )
+        elites = [_padded(e.actions, width, 0) for e in elite_entries]
+        elite_masks = [_padded(_used(e), width, False) for e in elite_entries]
+        if all(all(m) for m in train_masks + elite_masks):
+            train_masks = elite_masks = None  # type: ignore[assignment]  # a fixed space
         stats: dict[str, float | int | None] = {
             "entropy": None,
             "approx_kl": None,
@@ -178,6 +214,8 @@ class Learner:
                     advantages,
                     self.settings.ppo,
                     elites,
+                    train_masks,
+                    elite_masks,
                 )
             )
         self.version += 1
@@ -203,6 +241,7 @@ class Learner:
                 "policy": self.policy.state_dict(),
                 "optimizer": self.optimizer.state_dict(),
                 "memory": self.memory.state(),
+                "grown": [list(g) for g in self.grown],
             },
             buffer,
         )
@@ -219,6 +258,12 @@ class Learner:
                 f"space{f' ({named})' if named else ''}; give every worker of one study the same "
                 "PPOLSTMSampler settings, those the study was started with"
             )
+        grown = [(str(a), str(b), int(c)) for a, b, c in state.get("grown", [])]
+        if grown != self.grown:  # rebuilt with the checkpoint's decisions, then loaded
+            fresh = Learner(self.settings, per_decision=self.per_decision)
+            for decision in grown:
+                fresh.grow(*decision)
+            self.policy, self.optimizer, self.grown = fresh.policy, fresh.optimizer, grown
         self.policy.load_state_dict(state["policy"])
         self.policy.invalidate_cache()
         self.optimizer.load_state_dict(state["optimizer"])
@@ -226,6 +271,20 @@ class Learner:
         self.baseline = state["baseline"]
         if "memory" in state:  # checkpoints written before the memory existed have none
             self.memory.load(state["memory"])
+
+
+def per_decision_rate(n_decisions: int) -> float:
+    """learning_rate "per-decision": 0.1 / number of decisions, at most 0.02."""
+    return min(0.02, 0.1 / n_decisions)
+
+
+def _padded(values: Sequence, width: int, fill: object) -> list:
+    return list(values) + [fill] * (width - len(values))
+
+
+def _used(entry: Entry) -> list[bool]:
+    assert entry.actions is not None
+    return [True] * len(entry.actions) if entry.used is None else list(entry.used)
 
 
 def policy_weights(data: bytes) -> dict[str, torch.Tensor]:

@@ -4,6 +4,11 @@ Batch k is the trials numbered [k * update_every, (k + 1) * update_every). Once 
 every process applies it the same way, so they agree without talking to each other. Every
 `checkpoint_every` versions the first process there writes a checkpoint and later ones adopt
 it; a process that joins late starts from the newest checkpoint instead of from version 0.
+
+A parameter the policy can decide that batch k's trials show and its space lacks (first seen in
+a later trial, e.g. one branch of a conditional space) joins the policy as a new last decision
+before update k, in the order the trials show them; every process does the same at the same
+update, so the space needs no coordination beyond the trials, and it travels in checkpoints.
 """
 
 from __future__ import annotations
@@ -11,6 +16,9 @@ from __future__ import annotations
 from typing import Any
 
 import optuna
+from optuna.distributions import BaseDistribution
+from optuna.distributions import distribution_to_json
+from optuna.distributions import json_to_distribution
 from optuna.trial import FrozenTrial
 
 from . import _storage
@@ -18,7 +26,13 @@ from . import rewards
 from .learner import Learner
 from .learner import LearnerSettings
 from .learner import Sample
+from .space import action_of
+from .space import is_decidable
+from .space import n_actions
 from .space import Space
+
+
+_logger = optuna.logging.get_logger(__name__)
 
 
 class Lineage:
@@ -31,16 +45,22 @@ class Lineage:
         checkpoint_every: int,
         artifact_store: Any,
         scalarization: rewards.Scalarization = None,
+        numeric: str = "policy",
+        per_decision: bool = False,
     ) -> None:
-        self.learner = Learner(settings, init_weights)
+        self.learner = Learner(settings, init_weights, per_decision=per_decision)
         self.scalarization = scalarization  # values -> reward on a multi-objective study
-        self.space = space
+        self.initial_space = dict(space)
+        self.space = dict(space)  # grows with the learner's decisions
+        self.bins = settings.numeric_bins
+        self._numeric = numeric
         self.unrecorded: list[dict] = []  # diagnostics of updates made here, not yet stored
         self._checkpoint_every = checkpoint_every
         self._artifact_store = artifact_store
         self._joined = False
         self._next_load_check = 0
-        self._finished: dict[int, Sample] = {}  # samples of the batch being waited for
+        self.warned: set[str] = set()  # parameters warned about, once each
+        self._finished: dict[int, FrozenTrial] = {}  # trials of the batch being waited for
 
     def catch_up(self, study: optuna.Study, number: int) -> Learner:
         """Apply every batch complete before trial `number`, loading a checkpoint to skip ahead."""
@@ -62,10 +82,23 @@ class Lineage:
                 self._share_checkpoint(study)
         return learner
 
+    def warn_changed(self, name: str, given: BaseDistribution, source: str = "") -> None:
+        """Once per parameter: its distribution is not the one the policy decides it as."""
+        if name in self.warned:
+            return
+        self.warned.add(name)
+        _logger.warning(
+            f"PPOLSTMSampler: parameter {name!r} is suggested with {given}, not with the "
+            f"{self.space[name]} the policy decides it as (its first); the policy does not learn "
+            f"from such values{source}. Keep one distribution per parameter name (e.g. fixed "
+            "ranges) for the policy to learn it."
+        )
+
     def _load_checkpoint(self, study: optuna.Study) -> None:
         found = _storage.read_checkpoint(study, self._artifact_store)
         if found is not None and found[0] > self.learner.version:
             self.learner.load_state_bytes(found[1])
+            self._adopt_grown()
             self._finished.clear()
 
     def _share_checkpoint(self, study: optuna.Study) -> None:
@@ -82,19 +115,36 @@ class Lineage:
             found = _storage.read_checkpoint(study, self._artifact_store)
             if found is not None and found[0] == version:
                 self.learner.load_state_bytes(found[1])
+                self._adopt_grown()
+
+    def _adopt_grown(self) -> None:
+        self.space = dict(self.initial_space)
+        for name, text, _ in self.learner.grown:
+            self.space[name] = json_to_distribution(text)
 
     def _batch(self, study: optuna.Study, k: int) -> list[Sample] | None:
         """Batch k's samples in trial-number order, or None while one of its trials runs."""
         stride = self.learner.settings.stride
-        samples = []
         for number in range(k * stride, (k + 1) * stride):
             if number not in self._finished:
                 trial = _storage.get_trial_by_number(study, number)
                 if not trial.state.is_finished():
-                    return None  # cached samples wait; the next ask asks again from here
-                self._finished[number] = self._sample_of(study, trial)
-            samples.append(self._finished[number])
-        return samples
+                    return None  # cached trials wait; the next ask asks again from here
+                self._finished[number] = trial
+        trials = [self._finished[n] for n in range(k * stride, (k + 1) * stride)]
+        self._grow(trials)
+        return [self._sample_of(study, trial) for trial in trials]
+
+    def _grow(self, trials: list[FrozenTrial]) -> None:
+        for trial in trials:
+            for name, distribution in trial.distributions.items():
+                if name not in self.space and is_decidable(distribution, self._numeric):
+                    self.learner.grow(
+                        name,
+                        distribution_to_json(distribution),
+                        n_actions(distribution, self.bins),
+                    )
+                    self.space[name] = distribution
 
     def _sample_of(self, study: optuna.Study, trial: FrozenTrial) -> Sample:
         """Reward (direction-aware; pruned: last reported value; failed: none) and the rollout
@@ -102,27 +152,42 @@ class Lineage:
         reward = rewards.reward_of(trial, study.directions, self.scalarization)
         if reward is None:
             return Sample(trial.number, None)
-        actions = actions_of(trial, self.space)
         record = trial.system_attrs.get(_storage.RECORD_KEY)
-        if record is None or actions != list(record["a"]):
-            return Sample(
-                trial.number, float(reward), actions
-            )  # enqueued, fixed or retried params
-        return Sample(trial.number, float(reward), actions, record["lp"], record["v"])
+        drawn = [] if record is None else list(record["a"])[: len(self.space)]
+        actions: list[int] = []
+        used: list[bool] = []
+        from_rollout = record is not None
+        for t, (name, distribution) in enumerate(self.space.items()):
+            action = None
+            given = trial.distributions.get(name)
+            if given == distribution:
+                action = action_of(distribution, trial.params[name], self.bins)
+            elif given is not None:
+                self.warn_changed(name, given)
+            if action is not None and t < len(drawn) and action != drawn[t]:
+                from_rollout = False  # enqueued, fixed or retried params
+            used.append(action is not None)
+            # Not in this trial (another branch): what the rollout drew, which the LSTM read.
+            actions.append(action if action is not None else (drawn[t] if t < len(drawn) else 0))
+        if all(used):
+            if not from_rollout:
+                return Sample(trial.number, float(reward), actions)
+            return Sample(trial.number, float(reward), actions, record["lp"], record["v"])
+        if not any(used):
+            return Sample(trial.number, float(reward), None)
+        if not from_rollout:
+            return Sample(trial.number, float(reward), actions, used=used)
+        return Sample(
+            trial.number, float(reward), actions, record["lp"][: len(drawn)], record["v"], used
+        )
 
 
-def actions_of(trial: FrozenTrial, space: Space) -> list[int] | None:
-    """The trial's params as the policy's action indices; None if one is missing or not a choice."""
-    return actions_of_params(trial.params, space)
-
-
-def actions_of_params(params: dict[str, Any], space: Space) -> list[int] | None:
+def actions_of_params(params: dict[str, Any], space: Space, bins: int) -> list[int] | None:
+    """The params as the policy's action indices; None if one is missing or not a value."""
     actions = []
     for name, distribution in space.items():
-        if name not in params:
+        action = None if name not in params else action_of(distribution, params[name], bins)
+        if action is None:
             return None
-        try:
-            actions.append(int(distribution.to_internal_repr(params[name])))
-        except ValueError:
-            return None
+        actions.append(action)
     return actions

@@ -29,6 +29,7 @@ class Entry:
     actions: tuple[int, ...] | None  # None: a parameter of the policy's space is missing
     log_probs: tuple[float, ...] | None  # None: params not from a rollout (baseline only)
     policy_version: int | None
+    used: tuple[bool, ...] | None = None  # False: the trial had no value there; None: all used
 
 
 def digest(actions: Sequence[int]) -> int:
@@ -81,6 +82,7 @@ class Memory:
         def rows(entries: Sequence[Entry]) -> list[list]:
             return [
                 [e.number, e.reward, e.ema_advantage, e.actions, e.log_probs, e.policy_version]
+                + ([] if e.used is None else [e.used])
                 for e in entries
             ]
 
@@ -93,8 +95,16 @@ class Memory:
     def load(self, state: dict) -> None:
         def entries(rows: list[list]) -> list[Entry]:
             return [
-                Entry(n, r, a, None if x is None else tuple(x), None if p is None else tuple(p), v)
-                for n, r, a, x, p, v in rows
+                Entry(
+                    n,
+                    r,
+                    a,
+                    None if x is None else tuple(x),
+                    None if p is None else tuple(p),
+                    v,
+                    tuple(used[0]) if used else None,
+                )  # fmt: skip
+                for n, r, a, x, p, v, *used in rows
             ]
 
         self.window.clear()

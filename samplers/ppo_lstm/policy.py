@@ -52,6 +52,7 @@ class LSTMPolicy(nn.Module):
         with torch.no_grad():
             for parameter in self.parameters():
                 parameter.uniform_(-init_range, init_range, generator=generator)
+        self._init = (hidden_size, embedding_size, init_range, init_seed)
         self._numpy_weights: dict | None = None
         self.revision = 0  # counts weight changes: rollouts drawn ahead are only valid for one
 
@@ -71,6 +72,27 @@ class LSTMPolicy(nn.Module):
         chosen = log_probs.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
         entropy = -(log_probs.exp() * log_probs).sum(-1)
         return chosen, entropy
+
+    def extended(self, n: int) -> LSTMPolicy:
+        """A copy with one more decision of `n` choices at the end. Its new embedding and head
+        rows start uniform in the init range from a generator seeded by (init_seed, position),
+        so every process that adds the same decisions gets the same weights."""
+        hidden_size, embedding_size, init_range, init_seed = self._init
+        grown = LSTMPolicy(
+            (*self.n_choices, n),
+            hidden_size=hidden_size,
+            embedding_size=embedding_size,
+            init_range=init_range,
+            init_seed=init_seed,
+        )
+        generator = torch.Generator().manual_seed(init_seed * 1_000_003 + len(self.n_choices))
+        with torch.no_grad():
+            for name, new in grown.state_dict().items():
+                old = self.state_dict()[name]
+                if new.shape != old.shape:  # embedding and head: rows added at the end
+                    new[old.shape[0] :].uniform_(-init_range, init_range, generator=generator)
+                new[: old.shape[0]] = old
+        return grown
 
     def invalidate_cache(self) -> None:
         """Call after the weights change, so the next rollout uses them."""

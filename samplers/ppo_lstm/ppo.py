@@ -78,6 +78,16 @@ def make_optimizer(policy: LSTMPolicy, settings: PPOSettings) -> Adam:
     return Adam(policy.parameters(), lr=settings.learning_rate)
 
 
+def grown_optimizer(old: Adam, policy: LSTMPolicy) -> Adam:
+    """`old`'s state on `policy`, an extended copy of its policy: new rows start at zero moments."""
+    new = Adam(policy.parameters(), lr=old.lr, betas=old.betas, eps=old.eps)
+    new.step_count = old.step_count
+    for moments, old_moments in ((new.m, old.m), (new.v, old.v)):
+        for t, o in zip(moments, old_moments, strict=True):
+            t[: o.shape[0]] = o
+    return new
+
+
 def clip_grad_norm(params: Sequence[torch.nn.Parameter], max_norm: float) -> None:
     grads = [p.grad for p in params if p.grad is not None]
     norm = torch.sqrt(sum((g.double() ** 2).sum() for g in grads))
@@ -94,15 +104,25 @@ def ppo_update(
     advantages: Sequence[float],
     settings: PPOSettings,
     elites: Sequence[Sequence[int]] = (),
+    masks: Sequence[Sequence[bool]] | None = None,
+    elite_masks: Sequence[Sequence[bool]] | None = None,
 ) -> dict[str, float]:
     """`settings.epochs` full-batch steps of the clipped surrogate, plus `elite_weight` times the
     mean negative log-likelihood of `elites` (one forward pass for both); returns the last
-    epoch's stats."""
+    epoch's stats. `masks` (per row of `actions`) and `elite_masks` leave out the decisions a
+    trial did not use (another branch of a conditional space) or that no rollout drew."""
     n = len(actions)
     actions_t = torch.tensor(list(actions) + list(elites), dtype=torch.long)
     old_log_probs_t = torch.tensor(old_log_probs, dtype=torch.float32)
     advantages_t = torch.tensor(advantages, dtype=torch.float32)[:, None]
     clip = settings.clip_range
+    mask_t = None  # None: every decision counts (a fixed space), the plain formulas
+    if masks is not None or elite_masks is not None:
+        width = actions_t.shape[1]
+        rows = list(masks or [[True] * width] * n) + list(
+            elite_masks or [[True] * width] * len(elites)
+        )
+        mask_t = torch.tensor(rows, dtype=torch.float32)
     stats: dict[str, float] = {}
     with single_thread():
         for epoch in range(settings.epochs):
@@ -113,11 +133,16 @@ def ppo_update(
             unclipped = ratio * advantages_t
             clipped = ratio.clamp(1 - clip, 1 + clip) * advantages_t
             # Sum over decisions = a loss on the whole architecture, as REINFORCE on the joint.
-            policy_loss = -torch.min(unclipped, clipped).sum(1).mean()
+            surrogate = torch.min(unclipped, clipped)
+            elite_log_probs = all_log_probs[n:]
+            if mask_t is not None:
+                surrogate, entropy = surrogate * mask_t[:n], entropy * mask_t[:n]
+                elite_log_probs = elite_log_probs * mask_t[n:]
+            policy_loss = -surrogate.sum(1).mean()
             entropy_bonus = entropy.sum(1).mean()
             loss = policy_loss - settings.entropy_weight * entropy_bonus
             if elites:
-                loss = loss - settings.elite_weight * all_log_probs[n:].sum(1).mean()
+                loss = loss - settings.elite_weight * elite_log_probs.sum(1).mean()
             optimizer.zero_grad()
             loss.backward()
             clip_grad_norm(list(policy.parameters()), settings.max_grad_norm)
@@ -125,6 +150,9 @@ def ppo_update(
             if epoch < settings.epochs - 1:
                 continue  # statistics of the last epoch only
             with torch.no_grad():
+                if mask_t is not None:  # statistics over the decisions that count
+                    counted = mask_t[:n].bool()
+                    ratio, log_ratio = ratio[counted], log_ratio[counted]
                 stats = {
                     "policy_loss": float(policy_loss),
                     "entropy": float(entropy_bonus),

@@ -25,14 +25,22 @@ from . import presets
 from . import rewards
 from .learner import ADVANTAGES
 from .learner import LearnerSettings
+from .learner import per_decision_rate
 from .learner import policy_weights
 from .lineage import actions_of_params
 from .lineage import Lineage
 from .ppo import PPOSettings
 from .rollouts import RolloutQueue
-from .space import categorical_part
 from .space import frozen_space
+from .space import n_actions
+from .space import NUMERIC_MODES
+from .space import NUMERIC_VALUES
+from .space import policy_part
 from .space import Space
+from .space import value_of
+
+
+_logger = optuna.logging.get_logger(__name__)
 
 
 class PPOLSTMSampler(BaseSampler):
@@ -46,9 +54,12 @@ class PPOLSTMSampler(BaseSampler):
     0.95, 20 architectures per update). Arguments passed explicitly override the preset.
     Batch k is the trials numbered [k * update_every, (k + 1) * update_every); it is learned
     from once all of them are finished, the same way in every process, so many workers share
-    one policy. Numeric parameters and those outside the policy's space go to
-    ``independent_sampler``. On a multi-objective study ``scalarization`` (weights or a
-    callable, see rewards.py) turns a trial's values into its reward.
+    one policy. Int and Float parameters are decisions too, cut into ``numeric_bins`` intervals
+    (``numeric="random"``: they go to ``independent_sampler`` instead). A parameter first seen
+    in a later trial (a conditional, define-by-run space) joins the policy at the next update;
+    until then, and for a parameter whose distribution changes, ``independent_sampler`` draws it.
+    On a multi-objective study ``scalarization`` (weights or a callable, see rewards.py) turns
+    a trial's values into its reward.
     """
 
     def __init__(
@@ -75,6 +86,9 @@ class PPOLSTMSampler(BaseSampler):
         checkpoint_every: int | None = None,
         init_seed: int = LearnerSettings.init_seed,
         init_policy: str | os.PathLike | optuna.Study | None = None,
+        numeric: str = "policy",
+        numeric_bins: int = 10,
+        numeric_value: str = "uniform",
         artifact_store: Any = None,
         independent_sampler: BaseSampler | None = None,
         scalarization: rewards.Scalarization = None,
@@ -111,11 +125,21 @@ class PPOLSTMSampler(BaseSampler):
             )
         if stride == c["batch_size"]:
             stride = None  # the same schedule as leaving it out, so the same fingerprint
-        self._user_space = None if search_space is None else categorical_part(search_space)
+        if numeric not in NUMERIC_MODES:
+            raise ValueError(f"numeric must be one of {NUMERIC_MODES}, got {numeric!r}")
+        if not isinstance(numeric_bins, int) or isinstance(numeric_bins, bool) or numeric_bins < 2:
+            raise ValueError(f"numeric_bins must be an integer >= 2, got {numeric_bins!r}")
+        if numeric_value not in NUMERIC_VALUES:
+            raise ValueError(
+                f"numeric_value must be one of {NUMERIC_VALUES}, got {numeric_value!r}"
+            )
+        self._numeric = numeric
+        self._centre = numeric_value == "centre"
+        self._user_space = None if search_space is None else policy_part(search_space, numeric)
         if self._user_space == {}:
             raise ValueError(
-                "search_space has no CategoricalDistribution: the policy decides categorical "
-                "parameters only; pass them (numeric ones go to independent_sampler)"
+                "search_space has no parameter the policy decides (categorical ones, and Int/Float "
+                "ones unless numeric='random'); pass at least one"
             )
         self._init_weights = _read_init_policy(init_policy)
         init_sha = "" if self._init_weights is None else _weights_digest(self._init_weights)
@@ -123,7 +147,7 @@ class PPOLSTMSampler(BaseSampler):
             hidden_size=c["hidden_size"], embedding_size=c["embedding_size"], init_range=c["init_range"],
             init_seed=init_seed, batch_size=c["batch_size"], baseline_decay=c["baseline_decay"],
             max_staleness=c["max_staleness"], init_policy_sha=init_sha, update_every=stride,
-            advantage=c["advantage"], elite_size=c["elite_size"],
+            advantage=c["advantage"], elite_size=c["elite_size"], numeric_bins=numeric_bins,
             ppo=PPOSettings(
                 c["learning_rate"], c["entropy_weight"], c["clip_range"], c["epochs"], c["max_grad_norm"],
                 c["elite_weight"],
@@ -153,7 +177,14 @@ class PPOLSTMSampler(BaseSampler):
         self, study: optuna.Study, trial: FrozenTrial
     ) -> dict[str, BaseDistribution]:
         rewards.check_study(study, self._scalarization)
-        return dict(self._policy_space(study) or {})
+        space = self._policy_space(study)
+        if not space:
+            return {}
+        with self._lock:  # learn from what finished first: the space may grow with it
+            lineage = self._lineage_for(space)
+            if trial is not None:  # None: a caller asking for the space only
+                lineage.catch_up(study, trial.number)
+            return dict(lineage.space)
 
     def sample_relative(
         self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
@@ -162,14 +193,18 @@ class PPOLSTMSampler(BaseSampler):
         if not search_space:
             return {}
         params: dict[str, Any] = {}
-        space = self._policy_space(study)
-        if space and all(_same(search_space.get(name), d) for name, d in space.items()):
+        lineage = self._lineage
+        # The policy's decisions, or a prefix of them (another thread grew them since).
+        if lineage is not None and all(
+            _same(search_space.get(name), d)
+            for name, d in list(lineage.space.items())[: len(search_space)]
+        ):
             with self._lock:
-                lineage = self._lineage_for(space)
-                learner = lineage.catch_up(study, trial.number)
+                learner = lineage.learner
                 actions, log_probs = self._rollouts.next(
                     learner, trial.number, self._rng, self._deduplicate
                 )
+                actions, log_probs = actions[: len(search_space)], log_probs[: len(search_space)]
                 record = {
                     "v": learner.version,
                     "a": actions,
@@ -177,10 +212,10 @@ class PPOLSTMSampler(BaseSampler):
                     "u": lineage.unrecorded,
                 }
                 lineage.unrecorded = []
+                bins = lineage.bins
+                for (name, d), a in zip(lineage.space.items(), actions, strict=False):
+                    params[name] = value_of(d, a, bins, self._rng, self._centre)
             _storage.write_trial_record(study, trial, record)
-            params = {
-                name: d.choices[a] for (name, d), a in zip(space.items(), actions, strict=True)
-            }
         for name, distribution in search_space.items():
             if name not in params:
                 params[name] = self._independent.sample_independent(
@@ -196,12 +231,20 @@ class PPOLSTMSampler(BaseSampler):
         param_distribution: BaseDistribution,
     ) -> Any:
         rewards.check_study(study, self._scalarization)
+        lineage = self._lineage
+        known = None if lineage is None else lineage.space.get(param_name)
+        # An equal one: the policy grew in another thread after this trial's relative draw.
+        if known is not None and known != param_distribution:
+            assert lineage is not None
+            source = f"; these values come from {type(self._independent).__name__}"
+            lineage.warn_changed(param_name, param_distribution, source)
         return self._independent.sample_independent(study, trial, param_name, param_distribution)
 
     def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
         fixed = _storage.fixed_params(trial)
         space = self._policy_space(study) if fixed else None
-        actions = actions_of_params(fixed, space) if space else None
+        lineage = self._lineage_for(space) if space else None
+        actions = actions_of_params(fixed, lineage.space, lineage.bins) if lineage else None
         if actions is not None:  # enqueued: not to be sampled again while it runs
             with self._lock:
                 self._rollouts.mark_running(actions, trial.number)
@@ -250,12 +293,17 @@ class PPOLSTMSampler(BaseSampler):
 
     def _policy_space(self, study: optuna.Study) -> Space | None:
         if self._space is None:
-            self._space = self._user_space if self._user_space is not None else frozen_space(study)
+            self._space = (
+                self._user_space
+                if self._user_space is not None
+                else frozen_space(study, self._numeric)
+            )
         return self._space
 
     def _lineage_for(self, space: Space) -> Lineage:
         if self._lineage is None:
-            n_choices = tuple(len(d.choices) for d in space.values())
+            bins = self._settings["numeric_bins"]
+            n_choices = tuple(n_actions(d, bins) for d in space.values())
             self._lineage = Lineage(
                 learner_settings(n_choices, self._settings),
                 space,
@@ -263,6 +311,8 @@ class PPOLSTMSampler(BaseSampler):
                 checkpoint_every=self._checkpoint_every,
                 artifact_store=self._artifact_store,
                 scalarization=self._scalarization,
+                numeric=self._numeric,
+                per_decision=self._settings["ppo"].learning_rate == "per-decision",
             )
         return self._lineage
 
@@ -282,7 +332,7 @@ def learner_settings(n_choices: tuple[int, ...], settings: dict) -> LearnerSetti
     so a fixed step per update of the joint policy means a smaller one per decision."""
     ppo = settings["ppo"]
     if ppo.learning_rate == "per-decision":
-        ppo = dataclasses.replace(ppo, learning_rate=min(0.02, 0.1 / len(n_choices)))
+        ppo = dataclasses.replace(ppo, learning_rate=per_decision_rate(len(n_choices)))
     return LearnerSettings(n_choices=n_choices, **{**settings, "ppo": ppo})
 
 

@@ -1,37 +1,147 @@
-"""Which parameters the policy decides, in which order.
+"""Which parameters the policy decides, in which order, and how a value maps to an action.
 
-Given a `search_space`, its categorical entries in insertion order (the NASNet space is ordered:
-cell by cell, block by block). Without one, the space is inferred once from the earliest
-complete trial (its categorical params present with the same choices in every complete trial),
-kept in that trial's order, and frozen in the study so that every worker uses the same one.
+Given a `search_space`, its entries in insertion order (the NASNet space is ordered: cell by
+cell, block by block). Without one, the first decisions are inferred once from the earliest
+complete trial (its params present with the same distribution in every complete trial), kept
+in that trial's order, and frozen in the study so that every worker uses the same ones.
+Parameters first seen later join at the end (lineage.py), in the order the trials show them.
+
+A categorical decision's actions are its choices. An Int or Float parameter is cut into
+`bins` intervals (uniform in the log domain for log ones, on the step grid for stepped ones; a
+grid with no more points than `bins` gets one action per point); the action is the interval and
+the value is drawn uniformly inside it, so the action is recovered from the stored value.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+import math
+from typing import Any
 
+import numpy as np
 import optuna
 from optuna.distributions import BaseDistribution
 from optuna.distributions import CategoricalDistribution
 from optuna.distributions import distribution_to_json
+from optuna.distributions import FloatDistribution
+from optuna.distributions import IntDistribution
 from optuna.distributions import json_to_distribution
 from optuna.trial import TrialState
 
 from . import _storage
 
 
-Space = dict[str, CategoricalDistribution]
+Space = dict[str, BaseDistribution]
+NUMERIC_MODES = ("policy", "random")
+NUMERIC_VALUES = ("uniform", "centre")
 
 
-def categorical_part(space: Mapping[str, BaseDistribution]) -> Space:
-    return {name: d for name, d in space.items() if isinstance(d, CategoricalDistribution)}
+def policy_part(space: Mapping[str, BaseDistribution], numeric: str) -> Space:
+    """The entries the policy decides: categorical ones, numeric ones too with numeric="policy"."""
+    return {name: d for name, d in space.items() if is_decidable(d, numeric)}
 
 
-def frozen_space(study: optuna.Study) -> Space | None:
-    """The study's policy space: read if frozen, else inferred and frozen; None before any result."""
+def is_decidable(distribution: BaseDistribution, numeric: str) -> bool:
+    if isinstance(distribution, CategoricalDistribution):
+        return True
+    return numeric == "policy" and isinstance(distribution, IntDistribution | FloatDistribution)
+
+
+def n_actions(distribution: BaseDistribution, bins: int) -> int:
+    if isinstance(distribution, CategoricalDistribution):
+        return len(distribution.choices)
+    grid = _grid_starts(distribution, bins)
+    return bins if grid is None else len(grid)
+
+
+def action_of(distribution: BaseDistribution, value: Any, bins: int) -> int | None:
+    """The action that gives `value`; None if the value is not one of the distribution's."""
+    try:
+        internal = distribution.to_internal_repr(value)
+    except (ValueError, TypeError):
+        return None
+    if isinstance(distribution, CategoricalDistribution):
+        return int(internal)
+    if not distribution._contains(internal):
+        return None
+    grid = _grid_starts(distribution, bins)
+    if grid is None:  # continuous float: equal intervals in the (log) domain
+        low, high, x = _domain(distribution, float(internal))
+        if high == low:
+            return 0
+        return min(bins - 1, max(0, int((x - low) / (high - low) * bins)))
+    return int(np.searchsorted(grid, _grid_index(distribution, internal), side="right") - 1)
+
+
+def value_of(
+    distribution: BaseDistribution,
+    action: int,
+    bins: int,
+    rng: np.random.RandomState,
+    centre: bool = False,
+) -> Any:
+    """A value that `action` stands for: the choice, or a uniform draw inside the interval
+    (`centre`: its middle)."""
+    if isinstance(distribution, CategoricalDistribution):
+        return distribution.choices[action]
+    assert isinstance(distribution, IntDistribution | FloatDistribution)
+    grid = _grid_starts(distribution, bins)
+    if grid is None:
+        low, high, _ = _domain(distribution, distribution.low)
+        width = (high - low) / bins
+        x = low + (action + (0.5 if centre else rng.uniform())) * width
+        value = math.exp(x) if distribution.log else x
+        value = min(max(value, distribution.low), distribution.high)
+        if action_of(distribution, value, bins) != action:  # rounding at an edge
+            x = low + (action + 0.5) * width
+            value = math.exp(x) if distribution.log else x
+        return value
+    end = grid[action + 1] if action + 1 < len(grid) else _grid_size(distribution)
+    count = int(end - grid[action])
+    index = int(grid[action]) + (count // 2 if centre else int(rng.randint(count)))
+    step = distribution.step or 1
+    if isinstance(distribution, IntDistribution):
+        return int(distribution.low + index * step)
+    return float(min(distribution.low + index * step, distribution.high))
+
+
+def _domain(distribution: Any, value: float) -> tuple[float, float, float]:
+    if distribution.log:
+        return math.log(distribution.low), math.log(distribution.high), math.log(value)
+    return distribution.low, distribution.high, value
+
+
+def _grid_size(distribution: Any) -> int:
+    step = distribution.step or 1
+    return int(round((distribution.high - distribution.low) / step)) + 1
+
+
+def _grid_index(distribution: Any, internal: float) -> int:
+    return int(round((internal - distribution.low) / (distribution.step or 1)))
+
+
+def _grid_starts(distribution: Any, bins: int) -> np.ndarray | None:
+    """First grid index of each interval of a discrete parameter; None for a continuous float."""
+    if isinstance(distribution, FloatDistribution) and distribution.step is None:
+        return None
+    size = _grid_size(distribution)
+    if size <= bins:
+        return np.arange(size)
+    if distribution.log:  # IntDistribution with log=True (its step is 1)
+        edges = np.exp(
+            np.linspace(math.log(distribution.low), math.log(distribution.high + 1), bins + 1)
+        )
+        starts = np.floor(edges[:-1]).astype(np.int64) - distribution.low
+    else:
+        starts = (np.arange(bins) * size) // bins
+    return np.unique(np.clip(starts, 0, size - 1))
+
+
+def frozen_space(study: optuna.Study, numeric: str = "policy") -> Space | None:
+    """The study's first decisions: read if frozen, else inferred and frozen; None before any result."""
     stored = _storage.read_study_attr(study, _storage.SPACE_KEY)
     if stored is None:
-        inferred = _infer(study)
+        inferred = _infer(study, numeric)
         if not inferred:
             return None
         _storage.write_study_attr(
@@ -43,12 +153,12 @@ def frozen_space(study: optuna.Study) -> Space | None:
     return {name: json_to_distribution(text) for name, text in stored}
 
 
-def _infer(study: optuna.Study) -> Space:
+def _infer(study: optuna.Study, numeric: str) -> Space:
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if not complete:
         return {}
     first = min(complete, key=lambda t: t.number)
-    space = categorical_part(first.distributions)
+    space = policy_part(first.distributions, numeric)
     for trial in complete:
         space = {n: d for n, d in space.items() if trial.distributions.get(n) == d}
     return space

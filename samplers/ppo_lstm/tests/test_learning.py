@@ -47,9 +47,11 @@ def test_bad_settings_raise_value_error(settings) -> None:
         PPOLSTMSampler(**settings)
 
 
-def test_search_space_without_categoricals_raises_value_error() -> None:
-    with pytest.raises(ValueError, match="no CategoricalDistribution"):
-        PPOLSTMSampler(search_space={"lr": optuna.distributions.FloatDistribution(0, 1)})
+def test_search_space_with_nothing_for_the_policy_raises_value_error() -> None:
+    numeric_only = {"lr": optuna.distributions.FloatDistribution(0, 1)}
+    PPOLSTMSampler(search_space=numeric_only)  # numeric ones are decisions by default
+    with pytest.raises(ValueError, match="no parameter the policy decides"):
+        PPOLSTMSampler(search_space=numeric_only, numeric="random")
 
 
 def test_missing_init_policy_file_raises_value_error(tmp_path) -> None:

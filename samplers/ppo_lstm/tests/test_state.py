@@ -131,9 +131,12 @@ def test_without_search_space_the_first_complete_trial_fixes_the_order() -> None
             trial.suggest_categorical(n, ["x", "y", "z"]) == "y" for n in names
         ) + trial.suggest_float("lr", 0, 1)
 
-    study = optuna.create_study(direction="maximize", sampler=PPOLSTMSampler(seed=0, batch_size=2))
-    study.optimize(objective, n_trials=6)
-    assert "ppo_lstm:rollout" not in study.trials[0].system_attrs  # nothing known before trial 0
-    assert list(study.sampler.infer_relative_search_space(study, study.trials[-1])) == names
-    assert all(len(t.system_attrs["ppo_lstm:rollout"]["a"]) == 3 for t in study.trials[1:])
-    assert PPOLSTMSampler.diagnostics(study)  # it learns from them
+    for numeric, decisions in (("policy", [*names, "lr"]), ("random", names)):
+        sampler = PPOLSTMSampler(seed=0, batch_size=2, numeric=numeric)
+        study = optuna.create_study(direction="maximize", sampler=sampler)
+        study.optimize(objective, n_trials=6)
+        assert "ppo_lstm:rollout" not in study.trials[0].system_attrs  # nothing known before 0
+        assert list(sampler.infer_relative_search_space(study, study.trials[-1])) == decisions
+        records = [t.system_attrs["ppo_lstm:rollout"] for t in study.trials[1:]]
+        assert all(len(r["a"]) == len(decisions) for r in records)
+        assert PPOLSTMSampler.diagnostics(study)  # it learns from them
