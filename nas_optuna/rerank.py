@@ -68,7 +68,9 @@ def top_genotypes(
     storage: BaseStorage, study_names: list[str], top_k: int, budget: Budget | None = None
 ) -> list[Candidate]:
     """The top_k unique genotypes by value over the COMPLETE trials of the studies named;
-    with a budget, the top_k of those whose network at the budget's transfer config fits it."""
+    with a budget, the top_k of those whose network at the budget's transfer config fits it.
+    In a multi-objective study the value is the first one, the accuracy (its costs are what a
+    budget is for)."""
     if top_k < 1:
         raise ValueError(f"--top-k must be >= 1, got {top_k}")
     available = list_study_names(storage)
@@ -79,11 +81,12 @@ def top_genotypes(
     for name in study_names:
         study = optuna.load_study(study_name=name, storage=storage)
         for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-            if trial.value is None or not math.isfinite(trial.value):
+            value = trial.values[0] if trial.values else None
+            if value is None or not math.isfinite(value):
                 continue
             key = str(genotype_of_trial(trial.params, trial.user_attrs))
-            if key not in best or trial.value > best[key][0]:  # ties: the first one seen
-                best[key] = (trial.value, name, trial)
+            if key not in best or value > best[key][0]:  # ties: the first one seen
+                best[key] = (value, name, trial)
     if not best:
         raise ValueError(f"studies {study_names} have no COMPLETE trials with a value; nothing to rerank")
     ranked = list(enumerate(sorted(best.values(), key=lambda item: -item[0]), start=1))

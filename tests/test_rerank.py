@@ -76,6 +76,23 @@ def test_top_k_keeps_each_genotypes_best_score_across_studies(search):
     assert len(top_genotypes(study._storage, ["s", "t"], top_k=100)) == 6  # 7 genotypes, 1 duplicate
 
 
+def test_a_multi_objective_search_is_ranked_by_its_accuracy(tmp_path):
+    storage = open_storage(str(tmp_path / "mo.log"))
+    study = optuna.create_study(study_name="mo", storage=storage, directions=["maximize", "minimize"])
+    genotypes = [NASNET_A, *(nas_optuna.random_genotype(s) for s in range(3))]
+    for genotype, values in zip(genotypes, [(0.5, 9e8), (0.8, 3e8), (0.6, 1e8), (0.7, 2e8)], strict=True):
+        params = params_from_genotype(genotype)
+        study.add_trial(
+            optuna.trial.create_trial(
+                params=params,
+                distributions={k: nasnet_space()[k] for k in params},
+                values=list(values),
+                user_attrs={"genotype": str(genotype)},
+            )
+        )
+    assert [c.search_value for c in top_genotypes(storage, ["mo"], top_k=3)] == [0.8, 0.7, 0.6]
+
+
 def test_rerank_trains_top_two_into_a_study_of_its_own(search, capsys):
     url, _ = search
     assert rerank_cli(url, "--top-k", "2") == 0
