@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
 import math
 import threading
 from typing import Any
@@ -21,7 +20,8 @@ from optuna.trial import TrialState
 from .candidates import mutations
 from .candidates import seen_rows
 from .candidates import taken
-from .growth import BlockMeanEncoder
+from .fits import Fit
+from .fits import FitCache
 from .growth import CellGrowth
 from .ledger import RUNNING
 from .ledger import TrialLedger
@@ -32,15 +32,6 @@ from .progressive import GrowthPlanner
 
 _logger = optuna.logging.get_logger(__name__)
 _MAX_OPEN_PLANS = 4096
-
-
-@dataclass
-class _Fit:
-    n_complete: int
-    names: tuple[str, ...]
-    encoder: TokenEncoder
-    ensemble: Ensemble
-    done_rows: dict[int, bytes]  # finished trials' rows under this encoder, by trial number
 
 
 class PNASSampler(BaseSampler):
@@ -82,17 +73,8 @@ class PNASSampler(BaseSampler):
         ):  # fmt: skip
             if not isinstance(value, int) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-        self.n_startup_trials, self.beam_size, self.n_candidates = (
-            n_startup_trials,
-            beam_size,
-            n_candidates,
-        )
-        self.ensemble_size, self.hidden_size, self.fit_steps = (
-            ensemble_size,
-            hidden_size,
-            fit_steps,
-        )
-        self.refit_every = refit_every
+        self.n_startup_trials, self.beam_size = n_startup_trials, beam_size
+        self.n_candidates = n_candidates
         if growth is not None and not isinstance(growth, CellGrowth):
             raise ValueError(f"growth must be a CellGrowth (or None), got {type(growth).__name__}")
         self.growth, self.growth_beam_size = growth, growth_beam_size
@@ -100,7 +82,7 @@ class PNASSampler(BaseSampler):
         self._ledgers: dict[str, TrialLedger] = {}
         self._rng = np.random.RandomState(seed)
         self._independent = independent_sampler or RandomSampler(seed=seed)
-        self._fits: dict[str, _Fit] = {}
+        self._fits = FitCache(ensemble_size, hidden_size, fit_steps, refit_every, growth)
         self._plans: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
         self._warned_numeric = False
         self._lock = threading.Lock()
@@ -249,27 +231,8 @@ class PNASSampler(BaseSampler):
         complete: list[FrozenTrial],
         decisions: dict,
         fresh: bool = False,
-    ) -> _Fit:
-        """The ensemble fitted to ``complete``: refitted after refit_every new results, or 10%
-        more once that is more (a few dozen fits per run), or at any new result when ``fresh``."""
-        fit = old = self._fits.get(study.study_name)
-        names = tuple(decisions)
-        due = max(self.refit_every, fit.n_complete // 10) if fit is not None else 0
-        due = min(due, 1) if fresh else due
-        if fit is not None and fit.names == names and len(complete) - fit.n_complete < due:
-            return fit
-        encoder = TokenEncoder(decisions) if self.growth is None else BlockMeanEncoder(self.growth)
-        ensemble = Ensemble(
-            encoder.width, size=self.ensemble_size, hidden=self.hidden_size, steps=self.fit_steps,
-            seed=int(self._rng.randint(2**31)),
-        )  # fmt: skip
-        x = encoder.encode([t.params for t in complete])
-        y = np.array([t.value for t in complete], dtype=np.float64)
-        ensemble.fit(x, y, folds=np.array([t.number for t in complete]))
-        done_rows = old.done_rows if old is not None and old.names == names else {}
-        fit = _Fit(len(complete), names, encoder, ensemble, done_rows)
-        self._fits[study.study_name] = fit
-        return fit
+    ) -> Fit:
+        return self._fits.get(study.study_name, complete, decisions, self._rng, fresh)
 
     def _warn_numeric_once(self, name: str) -> None:
         if not self._warned_numeric:
