@@ -195,7 +195,7 @@ class Learner:
             if self.settings.ppo.elite_weight
             else []
         )
-        elites = [_padded(e.actions, width, 0) for e in elite_entries]
+        elites = [_padded(e.actions or (), width, 0) for e in elite_entries]  # none is None
         elite_masks = [_padded(_used(e), width, False) for e in elite_entries]
         if all(all(m) for m in train_masks + elite_masks):
             train_masks = elite_masks = None  # type: ignore[assignment]  # a fixed space

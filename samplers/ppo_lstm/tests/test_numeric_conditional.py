@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import math
 import multiprocessing
+from typing import Any
 
 import numpy as np
 import optuna
@@ -60,7 +61,10 @@ def test_every_value_maps_back_to_the_action_it_was_drawn_for(name) -> None:
 def _score(name: str, value: float) -> float:
     """1 at the peak, falling off linearly over the range (in the log domain for log ones)."""
     d = KINDS[name]
-    f = math.log if d.log else float
+
+    def f(x: float) -> float:
+        return math.log(x) if d.log else float(x)
+
     return 1 - abs(f(value) - f(PEAKS[name])) / (f(d.high) - f(d.low))
 
 
@@ -156,6 +160,7 @@ def test_a_branch_first_seen_later_joins_the_policy_and_is_learned() -> None:
 def test_a_learning_rate_given_stays_as_the_space_grows() -> None:
     sampler = PPOLSTMSampler(seed=0, learning_rate=0.003)
     _last_mean(sampler, branches, n_trials=20, first={"model": "small"})
+    assert sampler._lineage is not None
     assert sampler._lineage.learner.grown and sampler._lineage.learner.optimizer.lr == 0.003
 
 
@@ -192,7 +197,9 @@ def test_warm_start_with_numeric_and_conditional_parameters(tmp_path) -> None:
 
 # -- two processes on one journal file ---------------------------------------------------------
 
-WORKER_SETTINGS = dict(batch_size=5, checkpoint_every=3, hidden_size=16, embedding_size=8)
+WORKER_SETTINGS: dict[str, Any] = dict(
+    batch_size=5, checkpoint_every=3, hidden_size=16, embedding_size=8
+)
 
 
 def _journal(path):
@@ -244,11 +251,14 @@ def test_a_joining_worker_takes_the_grown_decisions_from_the_checkpoint(monkeypa
     study.sampler = first
     study.enqueue_trial({"model": "small"})
     study.optimize(branches, n_trials=42)  # versions 0..8; checkpoints at 2, 4, 6 and 8
-    applied = []
+    applied: list[int] = []
     original = learner.Learner.apply_batch
-    monkeypatch.setattr(
-        learner.Learner, "apply_batch", lambda self, s: applied.append(1) or original(self, s)
-    )
+
+    def counted(self: learner.Learner, batch: Any) -> Any:
+        applied.append(1)
+        return original(self, batch)
+
+    monkeypatch.setattr(learner.Learner, "apply_batch", counted)
     joining = PPOLSTMSampler(seed=1, batch_size=5, checkpoint_every=2)
     assert joining.save_policy(study, "/dev/null") == 8
     assert not applied  # loaded, not replayed
@@ -256,7 +266,7 @@ def test_a_joining_worker_takes_the_grown_decisions_from_the_checkpoint(monkeypa
     assert list(joining._lineage.space) == list(first._lineage.space)  # from the checkpoint
     assert joining._lineage.learner.grown == first._lineage.learner.grown
     assert joining._lineage.learner.optimizer.lr == first._lineage.learner.optimizer.lr
-    mine, theirs = (s._lineage.learner.policy.state_dict() for s in (first, joining))
+    mine, theirs = (s._lineage.learner.policy.state_dict() for s in (first, joining) if s._lineage)
     assert all(torch.equal(mine[k], theirs[k]) for k in mine)
     # and it goes on learning from there like the first
     study.sampler = joining
