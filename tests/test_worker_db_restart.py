@@ -109,10 +109,13 @@ def test_a_25s_outage_longer_than_grace_loses_no_result_and_reruns_no_live_trial
     queue_flags = ("--heartbeat-seconds", "2", "--grace-seconds", "10", "--storage-retry-seconds", "120")
     procs = start_workers(3, worker_command(url, name, config, 24, *queue_flags))
     deadline = time.monotonic() + 90
-    while len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))) < 4:
+    # The case needs several trials in flight at the stop: wait for the slower-starting workers
+    # too (on a loaded machine they import for seconds), not only for 4 results.
+    running: list[int] = []
+    while len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))) < 4 or len(running) < 2:
         assert time.monotonic() < deadline, "workers made no progress"
         time.sleep(0.2)
-    running = [t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))]
+        running = [t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))]
     restart(down_seconds=25.0)
     results = wait_all(procs, timeout=240)
     study = optuna.load_study(study_name=name, storage=open_storage(url))
