@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
-import math
 import threading
 from typing import Any
 
@@ -150,12 +149,13 @@ class PNASSampler(BaseSampler):
     ) -> tuple[np.ndarray, np.ndarray]:
         """The ensemble's mean and spread for architectures (fitted on the study now if needed)."""
         with self._lock:
-            complete = _complete(study)
-            if len(complete) < 2:
+            ledger = self._ledger(study)
+            ledger.update(study.get_trials(deepcopy=False))
+            if len(ledger.complete) < 2:
                 raise ValueError(
                     "the predictor needs at least 2 COMPLETE trials; run some trials first"
                 )
-            fit = self._fit_for(study, complete, self._decisions(study, complete))
+            fit = self._fit_for(study, ledger.complete, self._decisions(ledger))
             return fit.ensemble.predict(fit.encoder.encode(params))
 
     # -- internals ------------------------------------------------------------------------------
@@ -177,7 +177,7 @@ class PNASSampler(BaseSampler):
             return {}
         ledger = self._ledger(study)
         running = ledger.update(study.get_trials(deepcopy=False))  # one read per ask
-        complete, decisions = ledger.complete, ledger.decisions
+        complete, decisions = ledger.complete, self._decisions(ledger)
         if len(complete) < 2 or not decisions:
             return {}
         fit = self._fit_for(study, complete, decisions)
@@ -197,16 +197,17 @@ class PNASSampler(BaseSampler):
         return {}
 
     def _growth_plan(self, study: optuna.Study) -> dict[str, Any]:
-        assert self.growth is not None
+        growth = self.growth
+        assert growth is not None
         planner = self._planners.get(study.study_name)
         if planner is None:
             planner = GrowthPlanner(
-                self.growth, self.growth_beam_size, self.beam_size, self.n_candidates
+                growth, self.growth_beam_size, self.beam_size, self.n_candidates
             )
             self._planners[study.study_name] = planner
 
         def fit_for(complete: list[FrozenTrial], fresh: bool) -> tuple[TokenEncoder, Ensemble]:
-            fit = self._fit_for(study, complete, self._decisions(study, complete), fresh)
+            fit = self._fit_for(study, complete, growth.decisions(), fresh)
             return fit.encoder, fit.ensemble
 
         return planner.plan(study, fit_for, self._rng)
@@ -217,13 +218,9 @@ class PNASSampler(BaseSampler):
             ledger = self._ledgers[study.study_name] = TrialLedger(study.direction)
         return ledger
 
-    def _decisions(self, study: optuna.Study, complete: list[FrozenTrial]) -> dict:
+    def _decisions(self, ledger: TrialLedger) -> dict:
         """The predictor's decisions: the growth's, or every categorical one the trials hold."""
-        if self.growth is not None:
-            return self.growth.decisions()
-        ledger = self._ledger(study)
-        ledger.update(study.get_trials(deepcopy=False))
-        return ledger.decisions
+        return ledger.decisions if self.growth is None else self.growth.decisions()
 
     def _fit_for(
         self,
@@ -250,11 +247,6 @@ class PNASSampler(BaseSampler):
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
-
-
-def _complete(study: optuna.Study) -> list[FrozenTrial]:
-    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    return [t for t in trials if math.isfinite(t.value)]
 
 
 def _single_objective_only(study: optuna.Study) -> None:
