@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from optuna.distributions import CategoricalDistribution
 
 from nas_optuna.samplers.pnas import CellGrowth
-from nas_optuna.space import SIZE_PARAM, param_name, parse_param_name
+from nas_optuna.space import SIZE_PARAM, adding_blocks
 
 
 def cell_growth(space: Mapping[str, CategoricalDistribution]) -> CellGrowth:
@@ -20,12 +20,7 @@ def cell_growth(space: Mapping[str, CategoricalDistribution]) -> CellGrowth:
     the block adds them, so (a, b) and (b, a) are one cell and only one is trained."""
     if SIZE_PARAM not in space:
         raise ValueError(f"not a progressive space (no {SIZE_PARAM!r}); use pnas_space(progressive=True)")
-    parsed = [p for name in space if (p := parse_param_name(name)) is not None]
-    blocks = sorted({block for _, block, _ in parsed})
-    if any(field == "combine" for _, _, field in parsed):
+    operands = tuple(adding_blocks(space))
+    if not operands:
         raise ValueError("a progressive space adds the two operands of a block; drop the combine decision")
-    operands = tuple(
-        tuple((param_name("cell", b, f"in_{x}"), param_name("cell", b, f"op_{x}")) for x in "ab")
-        for b in blocks
-    )
     return CellGrowth(SIZE_PARAM, operands, dict(space))

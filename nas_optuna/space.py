@@ -116,6 +116,22 @@ def pnas_space(n_blocks: int = 5, *, progressive: bool = False) -> dict[str, Cat
     return space
 
 
+def adding_blocks(space: Mapping[str, BaseDistribution]) -> list[tuple[tuple[str, str], tuple[str, str]]]:
+    """Each block's two (input, op) operands, as parameter names, role by role and block by
+    block, when every block adds them: then (a, b) and (b, a) are one network. Empty when the
+    space decides a combine (concat keeps the order) or has no blocks."""
+    parsed = [p for name in space if (p := parse_param_name(name)) is not None]
+    if not parsed or any(field == "combine" for _, _, field in parsed):
+        return []
+    return [
+        (
+            (param_name(role, block, "in_a"), param_name(role, block, "op_a")),
+            (param_name(role, block, "in_b"), param_name(role, block, "op_b")),
+        )
+        for role, block in sorted({(role, block) for role, block, _ in parsed})
+    ]
+
+
 def active_names(space: Mapping[str, BaseDistribution], n_blocks: int | None) -> list[str]:
     """The decisions a cell of ``n_blocks`` blocks holds (all of them when None)."""
     if n_blocks is None:

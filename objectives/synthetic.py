@@ -17,7 +17,7 @@ import optuna
 from optuna.distributions import CategoricalDistribution
 
 from nas_optuna.genotype import genotype_user_attrs
-from nas_optuna.space import SIZE_PARAM, genotype_from_params, param_name, parse_param_name, suggest_params
+from nas_optuna.space import SIZE_PARAM, adding_blocks, genotype_from_params, suggest_params
 
 from .settings import ANY_INT, check_settings, number
 
@@ -51,16 +51,13 @@ class SyntheticObjective:
         }
         self.noise = noise
         self.sleep_seconds = sleep_seconds
-        parsed = [p for name in self.space if (p := parse_param_name(name)) is not None]
-        adds = bool(parsed) and all(field != "combine" for _, _, field in parsed)
-        self._operand_pairs = sorted({(role, block) for role, block, _ in parsed}) if adds else []
+        self._operand_pairs = adding_blocks(self.space)
 
     def score(self, params: Mapping) -> float:
         """Fraction of decisions equal to the hidden target (no noise)."""
         hits = {name: params.get(name) == value for name, value in self.target.items()}
         total = sum(hits.values())
-        for role, block in self._operand_pairs:  # an adding block: its better operand order
-            a, b = ((param_name(role, block, f"in_{x}"), param_name(role, block, f"op_{x}")) for x in "ab")
+        for a, b in self._operand_pairs:  # an adding block: its better operand order
             swapped = sum(
                 params.get(mine) == self.target[theirs] for mine, theirs in zip(a + b, b + a, strict=True)
             )
