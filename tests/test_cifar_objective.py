@@ -2,8 +2,8 @@ import optuna
 import pytest
 import torch
 from nas_optuna.objectives import CifarObjective, TrainingFailed, make_objective
-from nas_optuna.objectives.data import ImageData, load_data
-from tiny_models import NaNNet, OOMNet, TinyNet
+from nas_optuna.objectives.data import ImageData
+from tiny_models import NaNNet, OOMNet, TinyNet, bundled_subset, stand_in_build_network
 
 import nas_optuna
 from nas_optuna import NASNET_A, nasnet_space, params_from_genotype
@@ -13,23 +13,13 @@ TINY = {"n_cells": 1, "filters": 4, "epochs": 2, "batch_size": 64}
 
 @pytest.fixture(scope="module")
 def small_data() -> ImageData:
-    full = load_data("bundled", val_size=100, seed=0)
-    return ImageData(
-        full.train_images[:640], full.train_labels[:640], full.val_images, full.val_labels,
-        full.test_images[:0], full.test_labels[:0], full.classes,
-    )  # fmt: skip
+    return bundled_subset(640)
 
 
 @pytest.fixture
 def stand_in_network(monkeypatch):
     """A tiny model in place of build_network (same call signature): trials train in a second."""
-    built = []
-
-    def build_network(genotype, *, n_cells, filters, num_classes, concat, aux_head, drop_path_keep):
-        built.append(genotype)
-        return TinyNet(num_classes=num_classes, filters=filters)
-
-    monkeypatch.setattr(nas_optuna, "build_network", build_network)
+    built = stand_in_build_network(monkeypatch)
     monkeypatch.setattr(nas_optuna, "count_parameters", lambda m: sum(p.numel() for p in m.parameters()))
     monkeypatch.setattr(nas_optuna, "count_mult_adds", lambda m, size: 1000)
     return built

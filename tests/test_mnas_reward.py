@@ -7,12 +7,11 @@ from pathlib import Path
 import optuna
 import pytest
 from nas_optuna.objectives import CifarObjective, check_objective_settings
-from nas_optuna.objectives.data import ImageData, load_data
+from nas_optuna.objectives.data import ImageData
 from nas_optuna.objectives.reward import Reward
 from optuna.trial import TrialState
-from tiny_models import TinyNet
+from tiny_models import bundled_subset, stand_in_build_network
 
-import nas_optuna
 from nas_optuna import NASNET_A, nasnet_space, params_from_genotype
 from nas_optuna.cost import TransferCost, transfer_config, transfer_cost
 from nas_optuna.storage_url import open_storage
@@ -27,24 +26,13 @@ SMALL_TRANSFER = {"n_cells": 1, "filters": 8, "stem": "cifar", "image_size": 16}
 
 @pytest.fixture(scope="module")
 def small_data() -> ImageData:
-    full = load_data("bundled", val_size=100, seed=0)
-    return ImageData(
-        full.train_images[:256], full.train_labels[:256], full.val_images, full.val_labels,
-        full.test_images[:0], full.test_labels[:0], full.classes,
-    )  # fmt: skip
+    return bundled_subset(256)
 
 
 @pytest.fixture
 def stand_in_network(monkeypatch):
     """A tiny model in place of the proxy child (the transfer cost still builds the real one)."""
-    built = []
-
-    def build_network(genotype, *, n_cells, filters, num_classes, concat, aux_head, drop_path_keep):
-        built.append(genotype)
-        return TinyNet(num_classes=num_classes, filters=filters)
-
-    monkeypatch.setattr(nas_optuna, "build_network", build_network)
-    return built
+    return stand_in_build_network(monkeypatch)
 
 
 def _run(objective, genotype=NASNET_A):

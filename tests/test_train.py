@@ -1,18 +1,13 @@
 import pytest
 import torch
-from nas_optuna.objectives.data import ImageData, load_data
+from nas_optuna.objectives.data import ImageData
 from nas_optuna.objectives.train import PAD, DeviceAugmenter, TrainingFailed, channel_stats, train_model
-from tiny_models import NaNNet, OOMNet, TinyNet
+from tiny_models import NaNNet, OOMNet, TinyNet, bundled_subset
 
 
 @pytest.fixture(scope="module")
 def small_data() -> ImageData:
-    full = load_data("bundled", val_size=100, seed=0)
-    # A few hundred real images keep every test to about a second on a shared CPU.
-    return ImageData(
-        full.train_images[:960], full.train_labels[:960], full.val_images, full.val_labels,
-        full.test_images[:0], full.test_labels[:0], full.classes,
-    )  # fmt: skip
+    return bundled_subset(960)
 
 
 def fast(**overrides):

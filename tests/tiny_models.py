@@ -1,7 +1,34 @@
-"""Small stand-in networks for training-loop tests (the real one is nas_optuna.build_network)."""
+"""Small stand-in networks and data for training-loop tests (the real network is
+nas_optuna.build_network)."""
 
 import torch
+from nas_optuna.objectives.data import ImageData, load_data
 from torch import nn
+
+import nas_optuna
+
+
+def bundled_subset(n_train: int) -> ImageData:
+    """The bundled images cut to ``n_train`` training images (100 for validation, no test):
+    a few hundred real images keep a training test to about a second on a shared CPU."""
+    full = load_data("bundled", val_size=100, seed=0)
+    return ImageData(
+        full.train_images[:n_train], full.train_labels[:n_train], full.val_images, full.val_labels,
+        full.test_images[:0], full.test_labels[:0], full.classes,
+    )  # fmt: skip
+
+
+def stand_in_build_network(monkeypatch) -> list:
+    """A TinyNet in place of nas_optuna.build_network (same call signature); returns the list
+    of genotypes it was asked to build."""
+    built = []
+
+    def build_network(genotype, *, n_cells, filters, num_classes, concat, aux_head, drop_path_keep):
+        built.append(genotype)
+        return TinyNet(num_classes=num_classes, filters=filters)
+
+    monkeypatch.setattr(nas_optuna, "build_network", build_network)
+    return built
 
 
 class TinyNet(nn.Module):
