@@ -1,5 +1,6 @@
 """optuna-dashboard and static export as a user sees them, in headless Chromium."""
 
+import contextlib
 import html
 import json
 import os
@@ -88,6 +89,13 @@ def dashboard(tmp_path):
         )
         == 0
     )
+    with _served(path) as (base, ids):
+        yield base, ids, path
+
+
+@contextlib.contextmanager
+def _served(path: str):
+    """optuna-dashboard serving the storage at ``path``: (its base URL, study ids by name)."""
     port = _free_port()
     serve = (
         "import sys, optuna_dashboard; "
@@ -98,7 +106,7 @@ def dashboard(tmp_path):
     )
     try:
         studies = json.loads(_wait_for(f"http://127.0.0.1:{port}/api/studies"))["study_summaries"]
-        yield f"http://127.0.0.1:{port}/dashboard", {s["study_name"]: s["study_id"] for s in studies}, path
+        yield f"http://127.0.0.1:{port}/dashboard", {s["study_name"]: s["study_id"] for s in studies}
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -303,18 +311,7 @@ def test_dashboard_pareto_front_page_shows_every_trial_of_a_multi_objective_stud
         main(["report", "--storage", path, "--prefix", "mo-", "--out", out, "--no-static", "--dashboard"])
         == 0
     )
-    port = _free_port()
-    serve = (
-        "import sys, optuna_dashboard; "
-        "optuna_dashboard.run_server(sys.argv[1], host='127.0.0.1', port=int(sys.argv[2]))"
-    )
-    server = subprocess.Popen(
-        [sys.executable, "-c", serve, path, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        studies = json.loads(_wait_for(f"http://127.0.0.1:{port}/api/studies"))["study_summaries"]
-        ids = {s["study_name"]: s["study_id"] for s in studies}
-        base = f"http://127.0.0.1:{port}/dashboard"
+    with _served(path) as (base, ids):
         with Browser(_chromium(), _chromedriver(), tmp_path / "wd", width=1400, height=1000) as browser:
             browser.open(f"{base}/studies/{ids['mo-nsga2-s0']}")
             traces = browser.wait_for(PARETO_TRACES, 60)
@@ -322,9 +319,6 @@ def test_dashboard_pareto_front_page_shows_every_trial_of_a_multi_objective_stud
             text = browser.wait_for(has_title, 30)
             cards = browser.wait_for(MEASURE_CARDS, 60, 4)
         study_page = _browse(f"{base}/studies/{ids['mo-nsga2-s0']}", tmp_path, "--dump-dom")
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     study = optuna.load_study(study_name="mo-nsga2-s0", storage=open_storage(path))
     shown = sorted(zip((x for t in traces for x in t["x"]), (y for t in traces for y in t["y"]), strict=True))
     assert shown == sorted(tuple(t.values) for t in study.trials)  # objective 0 on x, 1 on y
