@@ -24,7 +24,6 @@ os.environ["OMP_NUM_THREADS"] = "1"  # one thread per search: set before torch l
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import multiprocessing  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -33,7 +32,7 @@ import numpy as np  # noqa: E402
 import optuna  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from search_efficiency_tables import Arm, make_arm_sampler, mean_sd, parse_arm  # noqa: E402
+from search_efficiency_tables import Arm, make_arm_sampler, mean_sd, parse_arm, run_searches  # noqa: E402
 
 from nas_optuna.nb201 import load_nb201_table, nb201_space, params_from_cellstr  # noqa: E402
 from nas_optuna.nb201_cost import nb201_cost  # noqa: E402
@@ -122,14 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     tasks = [(arm, s, budgets[-1]) for s in seeds for arm in arms]
     start = time.perf_counter()
-    if args.jobs == 1:
-        runs = [run_one(t) for t in tasks]
-    else:
-        with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
-            runs = []
-            for run in pool.imap_unordered(run_one, tasks):
-                runs.append(run)
-                print(f"  {run['arm']} seed {run['seed']}: {run['seconds']:.1f} s", file=sys.stderr)
+    runs = run_searches(run_one, tasks, args.jobs, lambda r: f"{r['arm']} seed {r['seed']}")
     wall = time.perf_counter() - start
     command = "python benchmarks/pareto_tables.py " + " ".join(argv if argv is not None else sys.argv[1:])
     print(f"`{command}`: {len(tasks)} searches, {args.jobs} at a time, {wall:.0f} s wall\n")

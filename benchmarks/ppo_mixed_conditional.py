@@ -24,7 +24,6 @@ os.environ["OMP_NUM_THREADS"] = "1"  # one thread per search, inherited by worke
 import argparse  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
-import multiprocessing  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
@@ -32,7 +31,7 @@ import numpy as np  # noqa: E402
 import optuna  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from search_efficiency_tables import Arm, mean_sd, parse_arm  # noqa: E402
+from search_efficiency_tables import Arm, mean_sd, parse_arm, run_searches  # noqa: E402
 
 CATS = "abcd"
 
@@ -180,11 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     trials = max(args.budgets)
     tasks = [(b, a, s, trials) for b in args.benchmarks for a in arms for s in range(args.seeds)]
     start = time.perf_counter()
-    if args.jobs > 1:
-        with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
-            runs = pool.map(run_one, tasks, chunksize=1)
-    else:
-        runs = [run_one(task) for task in tasks]
+    runs = run_searches(run_one, tasks, args.jobs, lambda r: f"{r['benchmark']} {r['arm']} seed {r['seed']}")
     for benchmark in args.benchmarks:
         print(f"\n### {benchmark}: {args.seeds} seeds, {trials} trials\n")
         mine = [r for r in runs if r["benchmark"] == benchmark]

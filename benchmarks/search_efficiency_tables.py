@@ -133,6 +133,19 @@ def run_one(task: tuple[str, Arm, int, int]) -> dict:
     }
 
 
+def run_searches(run_one, tasks: list, jobs: int, describe) -> list[dict]:
+    """Every task, here (jobs = 1) or in ``jobs`` spawned processes at a time (one thread each,
+    as set at import), printing ``describe(run)`` and its seconds to stderr as each one ends."""
+    if jobs == 1:
+        return [run_one(t) for t in tasks]
+    runs = []
+    with multiprocessing.get_context("spawn").Pool(jobs) as pool:
+        for run in pool.imap_unordered(run_one, tasks):
+            runs.append(run)
+            print(f"  {describe(run)}: {run['seconds']:.1f} s", file=sys.stderr)
+    return runs
+
+
 def mean_sd(x: np.ndarray, digits: int) -> str:
     return f"{x.mean():.{digits}f} +/- {x.std(ddof=1) if len(x) > 1 else 0.0:.{digits}f}"
 
@@ -185,17 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     tasks = [(b, arm, s, trials) for b in args.benchmarks for s in seeds for arm in arms]
     start = time.perf_counter()
-    if args.jobs == 1:
-        runs = [run_one(t) for t in tasks]
-    else:
-        with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
-            runs = []
-            for run in pool.imap_unordered(run_one, tasks):
-                runs.append(run)
-                print(
-                    f"  {run['benchmark']} {run['arm']} seed {run['seed']}: {run['seconds']:.1f} s",
-                    file=sys.stderr,
-                )
+    runs = run_searches(run_one, tasks, args.jobs, lambda r: f"{r['benchmark']} {r['arm']} seed {r['seed']}")
     wall = time.perf_counter() - start
     command = "python benchmarks/search_efficiency_tables.py " + " ".join(
         argv if argv is not None else sys.argv[1:]
