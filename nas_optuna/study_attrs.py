@@ -18,7 +18,6 @@ import optuna
 from optuna.distributions import BaseDistribution
 
 from nas_optuna._optuna_internals import set_study_user_attr_once
-from nas_optuna.multi_objective import ACCURACY, check_directions
 
 KEYS = ("sampler", "sampler_settings", "seed", "budget", "study_config")
 RECORD = "worker_settings"
@@ -59,11 +58,6 @@ def record_or_check(study: optuna.Study, expected: Mapping[str, Any]) -> None:
     for key in KEYS:  # copies of the record (never a mix: each equals the record)
         if key in recorded and key not in attrs:
             study.set_user_attr(key, recorded[key])
-
-
-def check_direction(study: optuna.Study, objectives: tuple[str, ...] = (ACCURACY,)) -> None:
-    """ValueError when the study's directions do not fit the config's objectives."""
-    check_directions(study, objectives)
 
 
 def check_space(study: optuna.Study, space: Mapping[str, BaseDistribution]) -> None:

@@ -28,7 +28,7 @@ from nas_optuna.space import SIZE_PARAM
 from nas_optuna.spawn import run_children, worker_plan
 from nas_optuna.storage_secrets import add_storage_arguments, redact, resolve_storage, scrub, scrub_logs
 from nas_optuna.storage_url import StorageUnavailable, open_storage
-from nas_optuna.study_attrs import check_direction, check_space, record_or_check
+from nas_optuna.study_attrs import check_space, record_or_check
 from nas_optuna.study_config import SAMPLER_NAMES, load_study_config
 from nas_optuna.worker_checks import build_objective, check_arguments, check_sampler_settings
 from nas_optuna.worker_loop import QueueSettings, Worker
@@ -200,7 +200,7 @@ def run_worker(args) -> int:
     storage = open_storage(args.storage, retry_seconds=args.storage_retry_seconds)  # no write yet
     ready = prepare(args)
     study = _load_study(args, storage, ready.objectives)
-    check_direction(study, ready.objectives)
+    multi_objective.check_directions(study, ready.objectives)
     check_space(study, ready.space)
     record_or_check(study, ready.record)  # the first write to the study
     study.sampler = ready.sampler
