@@ -23,6 +23,7 @@ from optuna.trial import TrialState
 
 from .candidates import best_trials
 from .candidates import mutations
+from .candidates import taken
 from .growth import BlockMeanEncoder
 from .growth import CellGrowth
 from .predictor import Ensemble
@@ -69,7 +70,6 @@ class GrowthPlanner:
     ) -> dict[str, Any]:
         trials = study.get_trials(deepcopy=False)
         stage = self.stage(trials)
-        taken = self._taken(trials)
         size = stage or self.growth.n_blocks
         if stage == 1:
             ranked = self._first_stage[rng.permutation(len(self._first_stage))]
@@ -85,8 +85,10 @@ class GrowthPlanner:
                 ranked = self._ranked_mutations(study, complete, parents, fit_for, rng)
             else:
                 ranked = self._ranked_expansions(study, complete, parents, stage, fit_for)
+        # Another worker may have started one of the best while this one ranked: look again.
+        done, running = self._taken(study.get_trials(deepcopy=False))
         for row in ranked:
-            if row.tobytes() not in taken:
+            if row.tobytes() not in done and not taken(row, running):
                 return self.encoder.params(row)
         return self.growth.random_cell(size, rng)  # everything ranked is taken already
 
@@ -140,15 +142,16 @@ class GrowthPlanner:
         rows[:, self._block_columns[size - 1]] = np.tile(fills, (len(parents), 1))
         return rows
 
-    def _taken(self, trials: Sequence[FrozenTrial]) -> set[bytes]:
-        """Cells finished (any end state) or being run by any worker: never proposed again.
+    def _taken(self, trials: Sequence[FrozenTrial]) -> tuple[set[bytes], np.ndarray]:
+        """Cells finished (any end state), and the rows of those being run by any worker: never
+        proposed again.
 
-        A running trial still being suggested holds only its first params; it takes nothing
-        yet, so two asks in the same instant may rarely pick one cell twice."""
+        A running trial still being suggested holds only its first params (-1 for the rest),
+        matched as a prefix; one that holds only its size yet takes nothing (it would take every
+        cell of that size), so two asks in the same instant may rarely pick one cell twice."""
         new = [t for t in trials if t.state in _FINISHED and t.number not in self._finished_rows]
         for trial, row in zip(new, self.encoder.indices([t.params for t in new])):
             self._finished_rows[trial.number] = row.tobytes()
         running = [t for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING)]
-        return set(self._finished_rows.values()) | {
-            row.tobytes() for row in self.encoder.indices([t.params for t in running])
-        }
+        rows = self.encoder.indices([t.params for t in running])
+        return set(self._finished_rows.values()), rows[(rows >= 0).sum(1) >= 2]
