@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from .. import PPOLSTMSampler
+from ..policy import LSTMPolicy
 from ._toy import TARGET
 from ._toy import TOY_SPACE
 
@@ -95,8 +96,18 @@ def _run_shared_study(target: str, tmp_path) -> None:
     versions = [u["policy_version"] for u in PPOLSTMSampler.diagnostics(study)]
     assert versions == list(range(1, len(versions) + 1))
     assert len(versions) >= len(trials) // 5 - N_WORKERS
-    values = [t.value for t in trials]
-    assert np.mean(values[-25:]) > np.mean(values[:25]) + 0.1  # it learns while sharing
+    # It learns while sharing: the shared policy puts most of its mass on the hidden target
+    # (0.25 a decision before learning; >= 0.70 in 30 sequential seeds). The trials' values are
+    # a noisier signal: with no architecture evaluated twice, the last trials cannot all repeat
+    # the best one.
+    policy = LSTMPolicy(
+        [len(d.choices) for d in SPACE.values()],
+        hidden_size=SETTINGS["hidden_size"],
+        embedding_size=SETTINGS["embedding_size"],
+    )
+    policy.load_state_dict(policies[0])
+    target = [SPACE[name].choices.index(TARGET[name]) for name in SPACE]
+    assert np.mean(np.exp(policy.log_probs_of(target))) > 0.5
 
 
 def test_four_processes_on_one_journal_file(tmp_path) -> None:
