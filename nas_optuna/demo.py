@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -122,7 +122,7 @@ def run_workers(plan: DemoPlan, jobs: int, progress: Callable[[str], None] = pri
                         failures += 1
                         log_path = plan.out_dir / "logs" / f"{name}.log"
                         progress(f"worker for {name} failed (exit {proc.returncode}); see {log_path}")
-            line = completed_line(plan, storage)
+            line = progress_line(plan, storage, running, len(pending))
             if line != last_line:  # print only when something moved
                 progress(f"[{time.monotonic() - start:5.0f} s] {line}")
                 last_line = line
@@ -134,13 +134,22 @@ def run_workers(plan: DemoPlan, jobs: int, progress: Callable[[str], None] = pri
     return failures
 
 
-def completed_line(plan: DemoPlan, storage: BaseStorage) -> str:
-    existing = set(optuna.get_all_study_names(storage))
-    parts = []
-    for name in plan.study_names():
-        done = 0
-        if name in existing:
-            study = optuna.load_study(study_name=name, storage=storage)
-            done = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
-        parts.append(f"{name} {done}/{plan.n_trials}")
-    return ", ".join(parts)
+def progress_line(plan: DemoPlan, storage: BaseStorage, running: Iterable[str], n_pending: int) -> str:
+    """Trials and studies done, and each running study's count: one short line however many
+    studies the demo has (a line per study would be 30 names at 10 seeds x 3 samplers)."""
+    names = plan.study_names()
+    total = len(names) * plan.n_trials
+    completed = {name: _completed(storage, name) for name in names}
+    finished = len(names) - n_pending - len(list(running))
+    now = ", ".join(f"{name} {completed[name]}/{plan.n_trials}" for name in running)
+    return f"{sum(completed.values()):,}/{total:,} trials; {finished}/{len(names)} studies finished" + (
+        f"; running: {now}" if now else ""
+    )
+
+
+def _completed(storage: BaseStorage, study_name: str) -> int:
+    try:
+        study = optuna.load_study(study_name=study_name, storage=storage)
+    except KeyError:  # not created yet
+        return 0
+    return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
