@@ -130,6 +130,25 @@ def test_single_objective_studies_with_mult_adds_get_the_section_and_others_do_n
     ]
 
 
+def test_pareto_figure_thins_the_cloud_of_trials_but_not_the_fronts(tmp_path):
+    from nas_optuna.report.pareto_figures import cost_view, figure_pareto_fronts
+
+    storage = open_storage(str(tmp_path / "mo.log"))
+    make_multi_objective_studies(storage, "mo", n_trials=40, seeds=2)
+    report = make_report(storage, "mo")
+    view = cost_view(report.runs)
+    full = figure_pareto_fronts(report.grouped, view)
+    thin = figure_pareto_fronts(report.grouped, view, max_cloud=25)
+    for sampler in ("random", "nsga2"):
+        [every] = [t for t in full.data if t.name == f"{sampler}: trials"]
+        [some] = [t for t in thin.data if t.name == f"{sampler}: trials (25 of 80)"]
+        assert len(every.x) == 80 and len(some.x) == 25
+        assert set(zip(some.x, some.y, strict=True)) <= set(zip(every.x, every.y, strict=True))
+        fronts = [[t for t in f.data if t.name.startswith(f"{sampler}: Pareto front")][0] for f in (full, thin)]
+        assert fronts[0].x == fronts[1].x and fronts[0].y == fronts[1].y
+        assert all("<br>normal:" in text or "<br>|" in text for text in fronts[1].text)  # genotypes
+
+
 def test_nasnet_a_is_marked_at_the_child_configuration_of_cifar_studies():
     from nas_optuna import NASNET_A, build_network, count_mult_adds
 
