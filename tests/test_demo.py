@@ -73,7 +73,7 @@ def test_demo_runs_workers_and_writes_the_report(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--n-trials", "3", "--jobs", "2"]) == 0
     printed = capsys.readouterr().out
-    assert "demo-ppo-s0 3/3" in printed and "demo-random-s0 3/3" in printed
+    assert "6/6 trials; 2/2 studies finished" in printed
     assert Path(out / "report" / "report.html").is_file()
     study = optuna.load_study(study_name="demo-ppo-s0", storage=open_storage(str(out / "runs.log")))
     assert study.user_attrs["sampler"] == "ppo"

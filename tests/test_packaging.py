@@ -86,4 +86,4 @@ def test_installed_demo_runs_from_the_repo_root(installed_python, tmp_path):
         capture_output=True, text=True, cwd=ROOT, timeout=600,
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "demo-ppo-s0 3/3" in run.stdout and "failed" not in run.stdout
+    assert "6/6 trials; 2/2 studies finished" in run.stdout and "failed" not in run.stdout
