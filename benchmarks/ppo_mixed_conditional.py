@@ -168,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--benchmarks", nargs="+", default=list(BENCHMARKS), choices=BENCHMARKS)
     parser.add_argument("--arms", nargs="+", default=["random", "tpe", "ppo"])
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="choose settings on other seeds than the table's"
+    )
     parser.add_argument("--budgets", type=int, nargs="+", default=[100, 300, 1000])
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--out", default="/tmp/ppo_mixed_conditional.json")
@@ -177,7 +180,12 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         parser.error(str(err))
     trials = max(args.budgets)
-    tasks = [(b, a, s, trials) for b in args.benchmarks for a in arms for s in range(args.seeds)]
+    tasks = [
+        (b, a, s, trials)
+        for b in args.benchmarks
+        for a in arms
+        for s in range(args.first_seed, args.first_seed + args.seeds)
+    ]
     start = time.perf_counter()
     runs = run_searches(run_one, tasks, args.jobs, lambda r: f"{r['benchmark']} {r['arm']} seed {r['seed']}")
     for benchmark in args.benchmarks:
