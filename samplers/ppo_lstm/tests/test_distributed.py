@@ -106,8 +106,8 @@ def _run_shared_study(target: str, tmp_path) -> None:
         embedding_size=SETTINGS["embedding_size"],
     )
     policy.load_state_dict(policies[0])
-    target = [SPACE[name].choices.index(TARGET[name]) for name in SPACE]
-    assert np.mean(np.exp(policy.log_probs_of(target))) > 0.5
+    hidden = [SPACE[name].choices.index(TARGET[name]) for name in SPACE]
+    assert np.mean(np.exp(policy.log_probs_of(hidden))) > 0.5
 
 
 def test_four_processes_on_one_journal_file(tmp_path) -> None:
