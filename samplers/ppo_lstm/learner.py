@@ -9,6 +9,7 @@ applies them reaches the same bits, so workers agree without talking to each oth
 from __future__ import annotations
 
 from collections.abc import Sequence
+import dataclasses
 from dataclasses import asdict
 from dataclasses import dataclass
 import hashlib
@@ -100,9 +101,12 @@ class Learner:
         initial_policy: dict | None = None,
         *,
         per_decision: bool = False,
+        per_decision_elite: bool = False,
     ) -> None:
         self.settings = settings
         self.per_decision = per_decision  # learning_rate "per-decision": follows grown decisions
+        self.per_decision_elite = per_decision_elite  # elite_weight "per-decision": the same
+        self.elite_weight = settings.ppo.elite_weight
         self.policy = LSTMPolicy(
             settings.n_choices,
             hidden_size=settings.hidden_size,
@@ -136,6 +140,8 @@ class Learner:
         self.optimizer = grown_optimizer(self.optimizer, policy)
         if self.per_decision:
             self.optimizer.lr = per_decision_rate(len(policy.n_choices))
+        if self.per_decision_elite:
+            self.elite_weight = per_decision_elite_weight(len(policy.n_choices))
         self.policy = policy
         self.grown.append((name, distribution_json, n))
 
@@ -191,9 +197,7 @@ class Learner:
             train_masks.append(_padded(_used(entry)[:drawn], width, False))
             advantages.append(advantage)
         elite_entries = (
-            [e for e in self.memory.elites if e.actions is not None]
-            if self.settings.ppo.elite_weight
-            else []
+            [e for e in self.memory.elites if e.actions is not None] if self.elite_weight else []
         )
         elites = [_padded(e.actions or (), width, 0) for e in elite_entries]  # none is None
         elite_masks = [_padded(_used(e), width, False) for e in elite_entries]
@@ -212,7 +216,7 @@ class Learner:
                     train_actions,
                     train_log_probs,
                     advantages,
-                    self.settings.ppo,
+                    dataclasses.replace(self.settings.ppo, elite_weight=self.elite_weight),
                     elites,
                     train_masks,
                     elite_masks,
@@ -260,10 +264,15 @@ class Learner:
             )
         grown = [(str(a), str(b), int(c)) for a, b, c in state.get("grown", [])]
         if grown != self.grown:  # rebuilt with the checkpoint's decisions, then loaded
-            fresh = Learner(self.settings, per_decision=self.per_decision)
+            fresh = Learner(
+                self.settings,
+                per_decision=self.per_decision,
+                per_decision_elite=self.per_decision_elite,
+            )
             for decision in grown:
                 fresh.grow(*decision)
             self.policy, self.optimizer, self.grown = fresh.policy, fresh.optimizer, grown
+            self.elite_weight = fresh.elite_weight
         self.policy.load_state_dict(state["policy"])
         self.policy.invalidate_cache()
         self.optimizer.load_state_dict(state["optimizer"])
@@ -276,6 +285,13 @@ class Learner:
 def per_decision_rate(n_decisions: int) -> float:
     """learning_rate "per-decision": 0.1 / number of decisions, at most 0.02."""
     return min(0.02, 0.1 / n_decisions)
+
+
+def per_decision_elite_weight(n_decisions: int) -> float:
+    """elite_weight "per-decision": 1.8 / number of decisions, at most 0.3 (0.3 for 6 decisions,
+    0.036 for 50). An elite's likelihood pulls on every decision, and the more decisions, the
+    more of its choices are chance rather than why it scored well (README: "Default settings")."""
+    return min(0.3, 1.8 / n_decisions)
 
 
 def _padded(values: Sequence, width: int, fill: object) -> list:

@@ -47,8 +47,14 @@ class Lineage:
         scalarization: rewards.Scalarization = None,
         numeric: str = "policy",
         per_decision: bool = False,
+        per_decision_elite: bool = False,
     ) -> None:
-        self.learner = Learner(settings, init_weights, per_decision=per_decision)
+        self.learner = Learner(
+            settings,
+            init_weights,
+            per_decision=per_decision,
+            per_decision_elite=per_decision_elite,
+        )
         self.scalarization = scalarization  # values -> reward on a multi-objective study
         self.initial_space = dict(space)
         self.space = dict(space)  # grows with the learner's decisions

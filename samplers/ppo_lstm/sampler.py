@@ -25,6 +25,7 @@ from . import presets
 from . import rewards
 from .learner import ADVANTAGES
 from .learner import LearnerSettings
+from .learner import per_decision_elite_weight
 from .learner import per_decision_rate
 from .learner import policy_weights
 from .lineage import actions_of_params
@@ -47,8 +48,9 @@ class PPOLSTMSampler(BaseSampler):
     """Samples categorical parameters with an LSTM policy trained by PPO on the trials' values.
 
     ``preset="default"`` is tuned for budgets of hundreds to thousands of trials: an update every
-    5 trials on the last 20, rank advantages, the 10 best architectures replayed, a learning
-    rate of 0.1 / number of decisions, and no architecture evaluated twice (README: "Results").
+    5 trials on the last 30, rank advantages, the 10 best architectures replayed (weight 1.8 /
+    number of decisions, at most 0.3), a learning rate of 0.1 / number of decisions, and no
+    architecture evaluated twice (README: "Results").
     ``preset="nasnet-paper"`` (``PPOLSTMSampler.paper()``) is the published controller
     (one-layer LSTM of 100 units, learning rate 0.00035, entropy weight 1e-5, EMA baseline
     0.95, 20 architectures per update). Arguments passed explicitly override the preset.
@@ -81,7 +83,7 @@ class PPOLSTMSampler(BaseSampler):
         max_staleness: int | None = None,
         advantage: str | None = None,
         elite_size: int | None = None,
-        elite_weight: float | None = None,
+        elite_weight: float | str | None = None,
         deduplicate: bool | None = None,
         checkpoint_every: int | None = None,
         init_seed: int = LearnerSettings.init_seed,
@@ -114,8 +116,13 @@ class PPOLSTMSampler(BaseSampler):
             _check_positive(learning_rate=c["learning_rate"])
         if c["advantage"] not in ADVANTAGES:
             raise ValueError(f"advantage must be one of {ADVANTAGES}, got {c['advantage']!r}")
-        if min(c["elite_size"], c["elite_weight"]) < 0:
-            raise ValueError("elite_size and elite_weight must be >= 0")
+        weight = c["elite_weight"]
+        if weight != "per-decision" and (
+            not isinstance(weight, int | float) or isinstance(weight, bool) or weight < 0
+        ):
+            raise ValueError(f"elite_weight must be >= 0 or 'per-decision', got {weight!r}")
+        if c["elite_size"] < 0:
+            raise ValueError("elite_size must be >= 0")
         stride = c["update_every"]
         if update_every is None and stride is not None:
             stride = min(stride, c["batch_size"])  # the preset's, for a batch_size passed smaller
@@ -313,6 +320,7 @@ class PPOLSTMSampler(BaseSampler):
                 scalarization=self._scalarization,
                 numeric=self._numeric,
                 per_decision=self._settings["ppo"].learning_rate == "per-decision",
+                per_decision_elite=self._settings["ppo"].elite_weight == "per-decision",
             )
         return self._lineage
 
@@ -329,10 +337,13 @@ class PPOLSTMSampler(BaseSampler):
 def learner_settings(n_choices: tuple[int, ...], settings: dict) -> LearnerSettings:
     """The lineage's settings once the space is known; learning_rate "per-decision" is
     0.1 / number of decisions (at most 0.02): the per-decision ratios each move about one step,
-    so a fixed step per update of the joint policy means a smaller one per decision."""
+    so a fixed step per update of the joint policy means a smaller one per decision.
+    elite_weight "per-decision" is 1.8 / number of decisions (at most 0.3)."""
     ppo = settings["ppo"]
     if ppo.learning_rate == "per-decision":
         ppo = dataclasses.replace(ppo, learning_rate=per_decision_rate(len(n_choices)))
+    if ppo.elite_weight == "per-decision":
+        ppo = dataclasses.replace(ppo, elite_weight=per_decision_elite_weight(len(n_choices)))
     return LearnerSettings(n_choices=n_choices, **{**settings, "ppo": ppo})
 
 
@@ -348,7 +359,6 @@ _NUMBER_SETTINGS = (
     "baseline_decay",
     "clip_range",
     "max_grad_norm",
-    "elite_weight",
 )
 
 

@@ -19,6 +19,7 @@ import torch
 from .. import _storage
 from .. import learner
 from .. import PPOLSTMSampler
+from ..presets import DEFAULT
 from ..space import action_of
 from ..space import n_actions
 from ..space import value_of
@@ -167,7 +168,10 @@ def test_a_learning_rate_given_stays_as_the_space_grows() -> None:
 def test_with_the_full_space_given_no_trial_is_left_out_of_learning() -> None:
     study, _ = _last_mean(PPOLSTMSampler(search_space=BRANCH_SPACE, seed=0), branches, 30)
     updates = PPOLSTMSampler.diagnostics(study)
-    assert updates and all(u["n_trained"] == min(20, 5 * u["policy_version"]) for u in updates)
+    window, every = DEFAULT["batch_size"], DEFAULT["update_every"]
+    assert updates and all(
+        u["n_trained"] == min(window, every * u["policy_version"]) for u in updates
+    )
 
 
 def test_a_parameter_whose_range_changes_is_warned_about_once(caplog) -> None:

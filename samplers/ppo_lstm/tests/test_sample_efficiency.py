@@ -51,7 +51,7 @@ def test_without_deduplicate_a_converging_policy_repeats_itself() -> None:
     )  # so the option does something
 
 
-def test_an_update_every_5_trials_trains_on_the_window_of_the_last_20() -> None:
+def test_an_update_every_5_trials_trains_on_the_window_of_the_last_30() -> None:
     study = optuna.create_study(
         direction="maximize", sampler=PPOLSTMSampler(seed=0, search_space=TOY_SPACE)
     )
@@ -59,7 +59,7 @@ def test_an_update_every_5_trials_trains_on_the_window_of_the_last_20() -> None:
     updates = PPOLSTMSampler.diagnostics(study)
     assert [u["policy_version"] for u in updates] == list(range(1, 9))
     assert [u["n_trials"] for u in updates] == [5] * 8
-    assert [u["n_trained"] for u in updates] == [5, 10, 15, 20, 20, 20, 20, 20]
+    assert [u["n_trained"] for u in updates] == [5, 10, 15, 20, 25, 30, 30, 30]
     assert [u["n_elites"] for u in updates] == [5, 10, 10, 10, 10, 10, 10, 10]
 
 
@@ -145,13 +145,31 @@ def test_the_default_learning_rate_is_per_decision() -> None:
     assert learner_settings((5,), default).ppo.learning_rate == 0.02  # capped
 
 
+def test_the_default_elite_weight_is_per_decision_and_follows_grown_decisions() -> None:
+    default = PPOLSTMSampler()._settings
+    assert learner_settings((5,) * 50, default).ppo.elite_weight == pytest.approx(0.036)
+    assert learner_settings((5,) * 6, default).ppo.elite_weight == pytest.approx(0.3)
+    assert learner_settings((5,), default).ppo.elite_weight == 0.3  # capped
+    settings = learner_settings((3,) * 6, default)
+    grown = Learner(settings, per_decision=True, per_decision_elite=True)
+    for k in range(4):
+        grown.grow(f"extra{k}", "{}", 3)
+    assert grown.elite_weight == pytest.approx(0.18)  # 1.8 / 10 decisions
+    loaded = Learner(settings, per_decision=True, per_decision_elite=True)
+    loaded.load_state_bytes(grown.state_bytes())  # a worker joining from a checkpoint
+    assert loaded.elite_weight == pytest.approx(0.18)
+    assert Learner(settings).elite_weight == pytest.approx(0.3)
+
+
 @pytest.mark.parametrize(
     "settings, match",
     [
         ({"preset": "nasnet"}, "preset 'nasnet' is not one of"),
         ({"advantage": "mean"}, "advantage must be one of"),
-        ({"update_every": 30}, "update_every must be in"),
+        ({"update_every": 31}, "update_every must be in"),
         ({"elite_size": -1}, "elite_size"),
+        ({"elite_weight": -0.1}, "elite_weight must be >= 0 or 'per-decision'"),
+        ({"elite_weight": "high"}, "elite_weight must be >= 0 or 'per-decision'"),
         ({"learning_rate": "fast"}, "learning_rate"),
     ],
 )
