@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import optuna
 from optuna.distributions import CategoricalDistribution
 
-from . import pairwise, synthetic
+from . import nb201, pairwise, synthetic
 from .nb201 import NB201Objective
 from .pairwise import PairwiseObjective
 from .settings import check_settings
@@ -63,8 +63,7 @@ def check_objective_settings(config: Mapping[str, Any]) -> None:
 
         checked_settings(settings)
     elif name == "nb201":
-        if settings:
-            raise ValueError(f"the nb201 objective takes no settings, got {sorted(settings)}")
+        check_settings("nb201 objective", settings, nb201.RULES)
     else:
         raise ValueError(f"unknown objective {name!r}; choose one of {list(KINDS)} in the [objective] table")
 
@@ -78,7 +77,7 @@ def make_objective(
     if name == "synthetic":
         return LANDSCAPES[settings.pop("landscape", "hidden")][0](space, **settings)
     if name == "nb201":
-        return NB201Objective(space)
+        return NB201Objective(space, **settings)
     from .cifar import CifarObjective
 
     return CifarObjective(space, device=device, **settings)

@@ -72,8 +72,14 @@ def test_objective_returns_the_tables_val_accuracy_and_never_its_test_accuracy()
 def test_nb201_objective_and_preset_refuse_other_spaces_and_settings():
     with pytest.raises(ValueError, match=r'set \[space\] preset = "nb201"'):
         NB201Objective(__import__("nas_optuna").nasnet_space())
-    with pytest.raises(ValueError, match="takes no settings"):
+    with pytest.raises(
+        ValueError, match=r"unknown nb201 objective settings \['dataset'\]; allowed: \['sleep_seconds'\]"
+    ):
         make_objective({"name": "nb201", "dataset": "x"}, nb201_space())
+    with pytest.raises(
+        ValueError, match=r"nb201 objective: sleep_seconds = -1 is not valid; expected a number >= 0"
+    ):
+        make_objective({"name": "nb201", "sleep_seconds": -1}, nb201_space())
     with pytest.raises(ValueError, match="fixed cell space; remove the other keys"):
         validate({"space": {"preset": "nb201", "n_blocks": 3}, "objective": {"name": "nb201"}})
 

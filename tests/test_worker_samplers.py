@@ -77,7 +77,8 @@ def test_two_pnas_workers_on_the_pnas_space_skip_each_others_architectures(tmp_p
 def _nb201_config(tmp_path) -> str:
     path = tmp_path / "nb201.toml"
     path.write_text(
-        '[space]\npreset = "nb201"\n\n[objective]\nname = "nb201"\n\n'
+        # 20 ms a look-up: the first worker must not run all 40 trials before the second starts
+        '[space]\npreset = "nb201"\n\n[objective]\nname = "nb201"\nsleep_seconds = 0.02\n\n'
         "[sampler.evolution]\npopulation_size = 8\nsample_size = 3\n\n[sampler.pnas]\nn_startup_trials = 10\n"
     )
     return str(path)
