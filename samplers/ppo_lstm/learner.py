@@ -106,7 +106,6 @@ class Learner:
         self.settings = settings
         self.per_decision = per_decision  # learning_rate "per-decision": follows grown decisions
         self.per_decision_elite = per_decision_elite  # elite_weight "per-decision": the same
-        self.elite_weight = settings.ppo.elite_weight
         self.policy = LSTMPolicy(
             settings.n_choices,
             hidden_size=settings.hidden_size,
@@ -131,6 +130,13 @@ class Learner:
         self.grown: list[tuple[str, str, int]] = []
 
     @property
+    def elite_weight(self) -> float:
+        """The elites' weight in the loss; "per-decision" follows the decisions as they grow."""
+        if self.per_decision_elite:
+            return per_decision_elite_weight(self.n_decisions)
+        return self.settings.ppo.elite_weight
+
+    @property
     def n_decisions(self) -> int:
         return len(self.policy.n_choices)
 
@@ -140,8 +146,6 @@ class Learner:
         self.optimizer = grown_optimizer(self.optimizer, policy)
         if self.per_decision:
             self.optimizer.lr = per_decision_rate(len(policy.n_choices))
-        if self.per_decision_elite:
-            self.elite_weight = per_decision_elite_weight(len(policy.n_choices))
         self.policy = policy
         self.grown.append((name, distribution_json, n))
 
@@ -272,7 +276,6 @@ class Learner:
             for decision in grown:
                 fresh.grow(*decision)
             self.policy, self.optimizer, self.grown = fresh.policy, fresh.optimizer, grown
-            self.elite_weight = fresh.elite_weight
         self.policy.load_state_dict(state["policy"])
         self.policy.invalidate_cache()
         self.optimizer.load_state_dict(state["optimizer"])
