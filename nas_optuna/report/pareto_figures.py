@@ -111,9 +111,9 @@ def figure_pareto_fronts(
             )
         )
         front = pareto_front(p for p, _, _ in pts)
-        hover: dict[Point, str] = {}
+        first: dict[Point, tuple[TrialRecord, str]] = {}
         for p, t, s in pts:  # the first trial that reached each point
-            hover.setdefault(p, f"{s} trial {t.number}<br>{t.genotype}")
+            first.setdefault(p, (t, s))
         fig.add_trace(
             go.Scatter(
                 x=[c for c, _ in front],
@@ -122,7 +122,7 @@ def figure_pareto_fronts(
                 line={"color": colour, "shape": "hv"},
                 name=f"{sampler}: Pareto front ({seeds_text(len(runs))} pooled)",
                 legendgroup=sampler,
-                text=[hover[p] for p in front],
+                text=[f"{s} trial {t.number}<br>{t.genotype}" for t, s in (first[p] for p in front)],
                 hovertemplate="%{text}<br>cost %{x:.4g}, accuracy %{y:.4g}<extra></extra>",
             )
         )
