@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -134,13 +134,13 @@ def run_workers(plan: DemoPlan, jobs: int, progress: Callable[[str], None] = pri
     return failures
 
 
-def progress_line(plan: DemoPlan, storage: BaseStorage, running: Iterable[str], n_pending: int) -> str:
+def progress_line(plan: DemoPlan, storage: BaseStorage, running: Collection[str], n_pending: int) -> str:
     """Trials and studies done, and each running study's count: one short line however many
     studies the demo has (a line per study would be 30 names at 10 seeds x 3 samplers)."""
     names = plan.study_names()
     total = len(names) * plan.n_trials
     completed = {name: _completed(storage, name) for name in names}
-    finished = len(names) - n_pending - len(list(running))
+    finished = len(names) - n_pending - len(running)
     now = ", ".join(f"{name} {completed[name]}/{plan.n_trials}" for name in running)
     return f"{sum(completed.values()):,}/{total:,} trials; {finished}/{len(names)} studies finished" + (
         f"; running: {now}" if now else ""
