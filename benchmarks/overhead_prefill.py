@@ -20,7 +20,7 @@ import optuna
 from nas_optuna.objectives import SyntheticObjective
 from nas_optuna.samplers.ppo_lstm import _storage
 from nas_optuna.samplers.ppo_lstm.learner import Learner, Sample
-from nas_optuna.samplers.ppo_lstm.sampler import learner_settings
+from nas_optuna.samplers.ppo_lstm.options import learner_settings
 from optuna.distributions import distribution_to_json
 
 from nas_optuna import PPOLSTMSampler, nasnet_space

@@ -28,7 +28,7 @@ import optuna
 import torch
 from nas_optuna.objectives import SyntheticObjective
 from nas_optuna.samplers.ppo_lstm.learner import Learner, Sample
-from nas_optuna.samplers.ppo_lstm.sampler import learner_settings
+from nas_optuna.samplers.ppo_lstm.options import learner_settings
 from overhead_prefill import PPOHistory, unique_name
 
 from nas_optuna import PNASSampler, PPOLSTMSampler, RegularizedEvolutionSampler, nasnet_space

@@ -27,6 +27,7 @@ from .learner import Learner
 from .learner import LearnerSettings
 from .learner import Sample
 from .space import action_of
+from .space import holds_many
 from .space import is_decidable
 from .space import n_actions
 from .space import Space
@@ -87,6 +88,12 @@ class Lineage:
             if learner.version % self._checkpoint_every == 0:
                 self._share_checkpoint(study)
         return learner
+
+    def visit_limit(self, max_visits: int) -> int:
+        """Trials one combination of actions may get: `max_visits` where a decision is a numeric
+        interval (another trial of it is a new draw inside), else 1."""
+        many = any(holds_many(d, self.bins) for d in self.space.values())
+        return max_visits if many else 1
 
     def warn_changed(self, name: str, given: BaseDistribution, source: str = "") -> None:
         """Once per parameter: its distribution is not the one the policy decides it as."""

@@ -4,7 +4,8 @@
   every update while they stay in it (PPO's ratio against the sampling policy handles reuse);
 - the elites: the `elite_size` best architectures so far, replayed as a likelihood term
   (priority-queue training, Abolafia et al. 2018);
-- the seen set: a digest of every architecture with a reward, so rollouts can skip them.
+- the visits: per architecture digest, how many trials had a reward, so rollouts can skip
+  known architectures (a combination of numeric intervals: once it has had its share).
 
 All of it is filled in trial-number order from the batches, so every process holds the same,
 and it travels in the checkpoint.
@@ -43,17 +44,22 @@ class Memory:
         self.window: deque[Entry] = deque()
         self.elite_size = elite_size
         self.elites: list[Entry] = []  # best first; ties: the earlier trial first
-        self.seen: set[int] = set()
+        self.visits: dict[int, int] = {}  # digest -> trials with a reward
 
     def add(self, entry: Entry) -> None:
         self.window.append(entry)
         if entry.actions is None:
             return
-        self.seen.add(digest(entry.actions))
-        if self.elite_size and not any(e.actions == entry.actions for e in self.elites):
-            self.elites.append(entry)
-            self.elites.sort(key=lambda e: (-e.reward, e.number))
-            del self.elites[self.elite_size :]
+        key = digest(entry.actions)
+        self.visits[key] = self.visits.get(key, 0) + 1
+        if not self.elite_size:
+            return
+        same = [e for e in self.elites if e.actions == entry.actions]
+        if same and same[0].reward >= entry.reward:
+            return
+        self.elites = [e for e in self.elites if e.actions != entry.actions] + [entry]
+        self.elites.sort(key=lambda e: (-e.reward, e.number))
+        del self.elites[self.elite_size :]
 
     def keep_from(self, number: int) -> None:
         """Drop window entries of trials numbered below `number`."""
@@ -79,6 +85,8 @@ class Memory:
         return (2 * ranks / (len(rewards) - 1) - 1).tolist()
 
     def state(self) -> dict:
+        keys = sorted(self.visits)
+
         def rows(entries: Sequence[Entry]) -> list[list]:
             return [
                 [e.number, e.reward, e.ema_advantage, e.actions, e.log_probs, e.policy_version]
@@ -89,7 +97,8 @@ class Memory:
         return {
             "window": rows(self.window),
             "elites": rows(self.elites),
-            "seen": torch.tensor(sorted(self.seen), dtype=torch.int64),
+            "seen": torch.tensor(keys, dtype=torch.int64),
+            "visits": torch.tensor([self.visits[k] for k in keys], dtype=torch.int64),
         }
 
     def load(self, state: dict) -> None:
@@ -110,4 +119,7 @@ class Memory:
         self.window.clear()
         self.window.extend(entries(state["window"]))
         self.elites = entries(state["elites"])
-        self.seen = set(state["seen"].tolist())
+        keys = state["seen"].tolist()
+        # Checkpoints written before visits were counted: one visit each.
+        counts = state["visits"].tolist() if "visits" in state else [1] * len(keys)
+        self.visits = dict(zip(keys, counts, strict=True))

@@ -29,6 +29,7 @@ PAPER = dict(
     elite_size=0,
     elite_weight=0.0,
     deduplicate=False,
+    max_visits=1,  # with deduplicate: trials a combination of numeric intervals may get
     checkpoint_every=25,  # versions: every 500 trials
 )
 
@@ -46,6 +47,9 @@ DEFAULT = dict(
     # mostly chance, and a noisy reward's elites its luckiest draws)
     elite_weight="per-decision",
     deduplicate=True,
+    # A combination of numeric intervals (a Float is an interval) gets up to 3 trials, each a new
+    # draw inside them: 1 blocks refining the best one, unlimited lets the policy settle early.
+    max_visits=3,
     checkpoint_every=50,  # versions: every 250 trials (a joining worker replays at most 50 updates)
 )
 

@@ -8,7 +8,9 @@ workers share a batch window, a draw is as large as the number this worker used 
 previous version, and never more than the trials left in the window.
 
 With `deduplicate`, a rollout of an architecture that already has a reward (or that this worker
-handed out and is still running) is skipped and the next one taken, up to `MAX_PROPOSALS` rollouts.
+handed out and is still running) is skipped (a combination of numeric intervals: once it has
+had its share of trials, each drawn nearer its best values) and the next one taken, up to
+`MAX_PROPOSALS` rollouts.
 If the policy still proposes only known ones, a random walk of one-decision changes from the
 last proposal finds a new neighbour (`MAX_WALK` steps; then the known one is used, so a nearly
 exhausted space still terminates). Such an action set is recorded with its log-probability
@@ -45,9 +47,15 @@ class RolloutQueue:
         self._handed: dict[int, int] = {}
 
     def next(
-        self, learner: Learner, number: int, rng: np.random.RandomState, deduplicate: bool = False
+        self,
+        learner: Learner,
+        number: int,
+        rng: np.random.RandomState,
+        deduplicate: bool = False,
+        visit_limit: int = 1,
     ) -> tuple[list[int], list[float]]:
-        """The next rollout of `learner`'s current weights, for trial `number`."""
+        """The next rollout of `learner`'s current weights, for trial `number`. With
+        `deduplicate`, one evaluated fewer than `visit_limit` times."""
         policy = learner.policy
         if policy is not self._policy or policy.revision != self._revision:
             if self._policy is not None:
@@ -55,13 +63,13 @@ class RolloutQueue:
             self._policy, self._revision, self._queue, self._used = policy, policy.revision, [], 0
         if not deduplicate:
             return self._pop(learner, number, rng)
-        learned = learner.version * learner.settings.stride  # trials below are in memory.seen
+        learned = learner.version * learner.settings.stride  # trials below are in memory.visits
         self._handed = {d: n for d, n in self._handed.items() if n >= learned}
-        known = learner.memory.seen
+        visits = learner.memory.visits
 
         def is_new(actions: list[int]) -> bool:
             d = digest(actions)
-            return d not in known and d not in self._handed
+            return d not in self._handed and visits.get(d, 0) < visit_limit
 
         for tried in range(MAX_PROPOSALS):
             # After a known one, refill 8 at a time: one draw's fixed cost, not one per proposal.

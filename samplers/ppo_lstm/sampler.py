@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from collections.abc import Sequence
-import dataclasses
-import hashlib
-import io
 import os
 import threading
 from typing import Any
@@ -21,21 +18,16 @@ from optuna.trial import TrialState
 import torch
 
 from . import _storage
+from . import options
 from . import presets
 from . import rewards
-from .learner import ADVANTAGES
 from .learner import LearnerSettings
-from .learner import per_decision_elite_weight
-from .learner import per_decision_rate
-from .learner import policy_weights
 from .lineage import actions_of_params
 from .lineage import Lineage
 from .ppo import PPOSettings
 from .rollouts import RolloutQueue
 from .space import frozen_space
 from .space import n_actions
-from .space import NUMERIC_MODES
-from .space import NUMERIC_VALUES
 from .space import policy_part
 from .space import Space
 from .space import value_of
@@ -85,6 +77,7 @@ class PPOLSTMSampler(BaseSampler):
         elite_size: int | None = None,
         elite_weight: float | str | None = None,
         deduplicate: bool | None = None,
+        max_visits: int | None = None,
         checkpoint_every: int | None = None,
         init_seed: int = LearnerSettings.init_seed,
         init_policy: str | os.PathLike | optuna.Study | None = None,
@@ -98,58 +91,19 @@ class PPOLSTMSampler(BaseSampler):
     ) -> None:
         given = {k: v for k, v in locals().items() if k in presets.PAPER}
         c = presets.resolve(preset, given)  # the preset's value for every argument left as None
-        _check_types(c)
-        _check_positive(
-            hidden_size=c["hidden_size"], embedding_size=c["embedding_size"], init_range=c["init_range"],
-            batch_size=c["batch_size"], epochs=c["epochs"],
-            max_grad_norm=c["max_grad_norm"], checkpoint_every=c["checkpoint_every"],
-        )  # fmt: skip
-        if not 0 <= c["baseline_decay"] < 1:
-            raise ValueError(f"baseline_decay must be in [0, 1), got {c['baseline_decay']}")
-        if c["clip_range"] <= 0 or c["entropy_weight"] < 0 or c["max_staleness"] < 0:
-            raise ValueError("clip_range must be > 0, entropy_weight and max_staleness >= 0")
-        if isinstance(c["learning_rate"], str) and c["learning_rate"] != "per-decision":
-            raise ValueError(
-                f"learning_rate must be > 0 or 'per-decision', got {c['learning_rate']!r}"
-            )
-        if c["learning_rate"] != "per-decision":
-            _check_positive(learning_rate=c["learning_rate"])
-        if c["advantage"] not in ADVANTAGES:
-            raise ValueError(f"advantage must be one of {ADVANTAGES}, got {c['advantage']!r}")
-        weight = c["elite_weight"]
-        if weight != "per-decision" and (
-            not isinstance(weight, int | float) or isinstance(weight, bool) or weight < 0
-        ):
-            raise ValueError(f"elite_weight must be >= 0 or 'per-decision', got {weight!r}")
-        if c["elite_size"] < 0:
-            raise ValueError("elite_size must be >= 0")
-        stride = c["update_every"]
-        if update_every is None and stride is not None:
-            stride = min(stride, c["batch_size"])  # the preset's, for a batch_size passed smaller
-        if stride is not None and not 1 <= stride <= c["batch_size"]:
-            raise ValueError(
-                f"update_every must be in [1, batch_size={c['batch_size']}], got {stride}"
-            )
-        if stride == c["batch_size"]:
-            stride = None  # the same schedule as leaving it out, so the same fingerprint
-        if numeric not in NUMERIC_MODES:
-            raise ValueError(f"numeric must be one of {NUMERIC_MODES}, got {numeric!r}")
-        if not isinstance(numeric_bins, int) or isinstance(numeric_bins, bool) or numeric_bins < 2:
-            raise ValueError(f"numeric_bins must be an integer >= 2, got {numeric_bins!r}")
-        if numeric_value not in NUMERIC_VALUES:
-            raise ValueError(
-                f"numeric_value must be one of {NUMERIC_VALUES}, got {numeric_value!r}"
-            )
+        stride = options.check_settings(c, update_every)
+        options.check_numeric(numeric, numeric_bins, numeric_value)
         self._numeric = numeric
         self._centre = numeric_value == "centre"
+        self._max_visits = c["max_visits"]
         self._user_space = None if search_space is None else policy_part(search_space, numeric)
         if self._user_space == {}:
             raise ValueError(
                 "search_space has no parameter the policy decides (categorical ones, and Int/Float "
                 "ones unless numeric='random'); pass at least one"
             )
-        self._init_weights = _read_init_policy(init_policy)
-        init_sha = "" if self._init_weights is None else _weights_digest(self._init_weights)
+        self._init_weights = options.read_init_policy(init_policy)
+        init_sha = "" if self._init_weights is None else options.weights_digest(self._init_weights)
         self._settings = dict(
             hidden_size=c["hidden_size"], embedding_size=c["embedding_size"], init_range=c["init_range"],
             init_seed=init_seed, batch_size=c["batch_size"], baseline_decay=c["baseline_decay"],
@@ -209,7 +163,11 @@ class PPOLSTMSampler(BaseSampler):
             with self._lock:
                 learner = lineage.learner
                 actions, log_probs = self._rollouts.next(
-                    learner, trial.number, self._rng, self._deduplicate
+                    learner,
+                    trial.number,
+                    self._rng,
+                    self._deduplicate,
+                    lineage.visit_limit(self._max_visits),
                 )
                 actions, log_probs = actions[: len(search_space)], log_probs[: len(search_space)]
                 record = {
@@ -312,7 +270,7 @@ class PPOLSTMSampler(BaseSampler):
             bins = self._settings["numeric_bins"]
             n_choices = tuple(n_actions(d, bins) for d in space.values())
             self._lineage = Lineage(
-                learner_settings(n_choices, self._settings),
+                options.learner_settings(n_choices, self._settings),
                 space,
                 init_weights=self._init_weights,
                 checkpoint_every=self._checkpoint_every,
@@ -334,72 +292,5 @@ class PPOLSTMSampler(BaseSampler):
         self._lock = threading.Lock()
 
 
-def learner_settings(n_choices: tuple[int, ...], settings: dict) -> LearnerSettings:
-    """The lineage's settings once the space is known; learning_rate "per-decision" is
-    0.1 / number of decisions (at most 0.02): the per-decision ratios each move about one step,
-    so a fixed step per update of the joint policy means a smaller one per decision.
-    elite_weight "per-decision" is 1.8 / number of decisions (at most 0.3)."""
-    ppo = settings["ppo"]
-    if ppo.learning_rate == "per-decision":
-        ppo = dataclasses.replace(ppo, learning_rate=per_decision_rate(len(n_choices)))
-    if ppo.elite_weight == "per-decision":
-        ppo = dataclasses.replace(ppo, elite_weight=per_decision_elite_weight(len(n_choices)))
-    return LearnerSettings(n_choices=n_choices, **{**settings, "ppo": ppo})
-
-
 def _same(a: BaseDistribution | None, b: BaseDistribution) -> bool:
     return a is b or a == b  # identity first: infer_relative_search_space hands ours back
-
-
-_INTEGER_SETTINGS = ("hidden_size", "embedding_size", "batch_size", "update_every", "epochs",
-                     "max_staleness", "elite_size", "checkpoint_every")  # fmt: skip
-_NUMBER_SETTINGS = (
-    "init_range",
-    "entropy_weight",
-    "baseline_decay",
-    "clip_range",
-    "max_grad_norm",
-)
-
-
-def _check_types(settings: dict) -> None:
-    """A wrong type fails here, not at the first update after trials were spent (epochs = 2.5)."""
-    for name in _INTEGER_SETTINGS:
-        value = settings[name]
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-            raise ValueError(f"{name} must be an integer, got {value!r}")
-    for name in _NUMBER_SETTINGS:
-        value = settings[name]
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            raise ValueError(f"{name} must be a number, got {value!r}")
-    if not isinstance(settings["deduplicate"], bool):
-        raise ValueError(f"deduplicate must be true or false, got {settings['deduplicate']!r}")
-
-
-def _check_positive(**values: float) -> None:
-    for name, value in values.items():
-        if not value > 0:
-            raise ValueError(f"{name} must be > 0, got {value}")
-
-
-def _read_init_policy(source: str | os.PathLike | optuna.Study | None) -> dict | None:
-    if source is None:
-        return None
-    if isinstance(source, optuna.Study):
-        found = _storage.read_checkpoint(source)
-        if found is None:
-            raise ValueError("init_policy: the source study has no PPO checkpoint yet")
-        return policy_weights(found[1])
-    if not os.path.exists(source):
-        raise ValueError(
-            f"init_policy: no file {source!s}; save one with PPOLSTMSampler.save_policy"
-        )
-    return torch.load(source, weights_only=True)
-
-
-def _weights_digest(weights: dict) -> str:
-    buffer = io.BytesIO()
-    for name in sorted(weights):
-        buffer.write(name.encode())
-        buffer.write(weights[name].numpy().tobytes())
-    return hashlib.sha256(buffer.getvalue()).hexdigest()[:16]

@@ -105,6 +105,13 @@ def value_of(
     return float(min(distribution.low + index * step, distribution.high))
 
 
+def holds_many(distribution: BaseDistribution, bins: int) -> bool:
+    """Whether an action stands for more than one value (a numeric interval, not a choice)."""
+    if isinstance(distribution, CategoricalDistribution):
+        return False
+    return _grid_starts(distribution, bins) is None or _grid_size(distribution) > bins
+
+
 def _domain(distribution: Any, value: float) -> tuple[float, float, float]:
     if distribution.log:
         return math.log(distribution.low), math.log(distribution.high), math.log(value)

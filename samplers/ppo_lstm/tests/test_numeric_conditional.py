@@ -112,6 +112,8 @@ def test_numeric_random_keeps_them_out_of_the_policy() -> None:
         ({"numeric": "bins"}, "numeric must be one of"),
         ({"numeric_bins": 1}, "numeric_bins"),
         ({"numeric_value": "mean"}, "numeric_value"),
+        ({"max_visits": 0}, "max_visits"),
+        ({"max_visits": 2.5}, "max_visits"),
     ],
 )
 def test_bad_numeric_settings_are_refused(kwargs, message) -> None:
@@ -276,3 +278,24 @@ def test_a_joining_worker_takes_the_grown_decisions_from_the_checkpoint(monkeypa
     study.sampler = joining
     study.optimize(branches, n_trials=5)
     assert joining._lineage.learner.version == 9
+
+
+def test_max_visits_lets_an_interval_combination_be_drawn_again_up_to_its_share() -> None:
+    space = {"x": FloatDistribution(0.0, 1.0)}  # 10 intervals: 10 combinations
+
+    def objective(trial):
+        return -abs(trial.suggest_float("x", 0.0, 1.0) - 0.55)
+
+    counts = {}
+    for visits in (1, 3):
+        sampler = PPOLSTMSampler(search_space=space, seed=0, max_visits=visits)
+        study = optuna.create_study(direction="maximize", sampler=sampler)
+        study.optimize(objective, n_trials=25)  # below the 30 that 3 each allow
+        per_bin = np.bincount([action_of(space["x"], t.params["x"], 10) for t in study.trials])
+        counts[visits] = per_bin
+        lineage = sampler._lineage
+        assert lineage is not None
+        learned = lineage.learner.version * lineage.learner.settings.stride
+        assert sum(lineage.learner.memory.visits.values()) == learned  # every learned trial
+    assert counts[1].max() > 1  # exhausted after 10: the walk gives known ones back
+    assert counts[3].max() == 3 and counts[3].min() >= 1  # revisits, never a 4th

@@ -17,9 +17,10 @@ from .. import PPOLSTMSampler
 from ..learner import Learner
 from ..learner import LearnerSettings
 from ..learner import Sample
+from ..memory import digest
 from ..memory import Entry
 from ..memory import Memory
-from ..sampler import learner_settings
+from ..options import learner_settings
 from ._toy import toy_objective
 from ._toy import TOY_SPACE
 
@@ -81,6 +82,25 @@ def test_elites_are_the_best_distinct_architectures_earlier_trial_first_on_ties(
     assert [(e.number, e.actions) for e in memory.elites] == [(1, (1,)), (3, (2,))]
 
 
+def test_visits_count_each_architecture_and_travel_in_the_checkpoint() -> None:
+    memory = Memory(elite_size=2)
+    for number, (reward, actions) in enumerate(
+        [(0.3, (0,)), (0.5, (1,)), (0.9, (0,)), (0.1, (0,)), (0.9, (2,))]
+    ):
+        memory.add(Entry(number, reward, 0.0, actions, None, None))
+    key = {a: digest(a) for a in [(0,), (1,), (2,)]}
+    assert memory.visits == {key[(0,)]: 3, key[(1,)]: 1, key[(2,)]: 1}
+    # A better trial of an elite's architecture takes its place (one entry per architecture).
+    assert [(e.number, e.actions) for e in memory.elites] == [(2, (0,)), (4, (2,))]
+    copy = Memory(elite_size=2)
+    copy.load(memory.state())
+    assert copy.visits == memory.visits
+    old = memory.state()  # a checkpoint from before visits were counted
+    del old["visits"]
+    copy.load(old)
+    assert copy.visits == dict.fromkeys(memory.visits, 1)
+
+
 def test_an_enqueued_architecture_can_be_an_elite_and_is_not_sampled_again() -> None:
     study = optuna.create_study(
         direction="maximize", sampler=PPOLSTMSampler(seed=0, search_space=SMALL)
@@ -109,7 +129,9 @@ def test_the_memory_travels_in_the_checkpoint() -> None:
     copy = Learner(settings)
     copy.load_state_bytes(learner.state_bytes())
     assert copy.memory.window == learner.memory.window and len(copy.memory.window) == 4
-    assert copy.memory.elites == learner.memory.elites and copy.memory.seen == learner.memory.seen
+    assert (
+        copy.memory.elites == learner.memory.elites and copy.memory.visits == learner.memory.visits
+    )
 
 
 def test_the_paper_preset_is_the_published_controller_with_its_old_fingerprint() -> None:

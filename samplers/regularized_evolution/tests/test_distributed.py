@@ -72,4 +72,6 @@ def test_two_processes_on_one_journal_file(tmp_path) -> None:
         crossed += all(t.user_attrs["worker"] != child.user_attrs["worker"] for t in near)
     assert crossed > 0  # some children's only possible parents came from the other process
     values = [t.value for t in sorted(trials, key=lambda t: t.number)]
-    assert np.mean(values[-20:]) > np.mean(values[:POPULATION]) + 0.2
+    # Random search averages 0.25 (40 trials: sd 0.02). In one process over 40 seeds this mean
+    # was 0.64 +/- 0.06, min 0.48; "last 20 > first 10 + 0.2" had failed about 1 run in 80.
+    assert np.mean(values[-40:]) > 0.4
