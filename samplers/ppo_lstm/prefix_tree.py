@@ -59,7 +59,9 @@ class PrefixTree:
         totals: list[list[float]] = [[] for _ in range(count)]
         for t, (_, head_b, offset) in enumerate(self.heads):
             new = {id(n): n for n in nodes if n.logits is None}  # each new prefix once
-            if new:
+            if len(new) == 1:
+                self._compute_one(t, *new.values())
+            elif new:
                 self._compute(t, list(new.values()))
             last = len(head_b) - 1
             for r in range(count):
@@ -116,3 +118,25 @@ class PrefixTree:
         for i, (node, row) in enumerate(zip(new, logits.tolist(), strict=True)):
             node.h, node.c, node.logits, node.total, node.cum = h[i], c[i], row, totals[i], cums[i]
             node.prev_h = node.prev_c = None  # type: ignore[assignment]  # the parent holds them
+
+    def _compute_one(self, t: int, node: _Node) -> None:
+        """`_compute` of one prefix (most new prefixes: a walk's tail), in 1-D arrays: the same
+        operations on the same values, without the batch's stacking and per-row loops."""
+        head_w, head_b, _ = self.heads[t]
+        size = self.w_hh.shape[1]
+        gates = np.dot(self.w_hh, node.prev_h)
+        gates += self.token_gates[node.token]
+        sig = np.negative(gates)
+        np.exp(sig, out=sig)
+        sig += 1.0
+        np.divide(1.0, sig, out=sig)  # sigmoid; gate order i, f, g, o
+        c = node.prev_c * sig[size : 2 * size]
+        c += sig[:size] * np.tanh(gates[2 * size : 3 * size])
+        h = sig[3 * size :] * np.tanh(c)
+        logits = np.dot(head_w, h)
+        logits += head_b
+        logits -= logits.max()
+        probs = np.exp(logits)
+        node.h, node.c, node.logits = h, c, logits.tolist()
+        node.total, node.cum = float(probs.sum()), np.cumsum(probs).tolist()
+        node.prev_h = node.prev_c = None  # type: ignore[assignment]
