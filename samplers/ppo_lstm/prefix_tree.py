@@ -53,36 +53,44 @@ class PrefixTree:
         if self.n_nodes > MAX_NODES:
             self._restart()
         steps = len(self.heads)
+        given = forced if forced is not None else uniforms
+        assert given is not None
+        columns = list(zip(*given))  # step by step: each step's loops are comprehensions
         nodes = [self.root] * count
-        actions: list[list[int]] = [[] for _ in range(count)]
-        chosen: list[list[float]] = [[] for _ in range(count)]
-        totals: list[list[float]] = [[] for _ in range(count)]
+        actions, chosen, totals = [], [], []  # step by step, turned into rows at the end
+        n_new = 0
         for t, (_, head_b, offset) in enumerate(self.heads):
             new = {id(n): n for n in nodes if n.logits is None}  # each new prefix once
             if len(new) == 1:
                 self._compute_one(t, *new.values())
             elif new:
                 self._compute(t, list(new.values()))
-            last = len(head_b) - 1
-            for r in range(count):
-                node = nodes[r]
-                if forced is None:
-                    assert uniforms is not None
-                    # The first choice whose cumulative mass reaches the uniform: the count of
-                    # those below it, as the cumulative sums never decrease.
-                    a = min(bisect_left(node.cum, uniforms[r][t] * node.total), last)
-                else:
-                    a = int(forced[r][t])
-                actions[r].append(a)
-                chosen[r].append(node.logits[a])  # type: ignore[index]
-                totals[r].append(node.total)
-                if t + 1 < steps:
+            if forced is None:
+                last = len(head_b) - 1
+                # The first choice whose cumulative mass reaches the uniform: the count of those
+                # below it, as the cumulative sums never decrease.
+                step = [
+                    min(bisect_left(n.cum, u * n.total), last)
+                    for n, u in zip(nodes, columns[t], strict=True)
+                ]
+            else:
+                step = [int(a) for a in columns[t]]
+            actions.append(step)
+            chosen.append([n.logits[a] for n, a in zip(nodes, step, strict=True)])
+            totals.append([n.total for n in nodes])
+            if t + 1 < steps:
+                children = []
+                for node, a in zip(nodes, step, strict=True):
                     child = node.children.get(a)
                     if child is None:
                         child = node.children[a] = _Node(1 + offset + a, node.h, node.c)
-                        self.n_nodes += 1
-                    nodes[r] = child
-        return actions, (np.array(chosen) - np.log(np.array(totals))).tolist()
+                        n_new += 1
+                    children.append(child)
+                nodes = children
+        self.n_nodes += n_new
+        # The log on a (rollouts, steps) array, as it always was.
+        log_totals = np.log(np.ascontiguousarray(np.array(totals).T))
+        return [list(row) for row in zip(*actions)], (np.array(chosen).T - log_totals).tolist()
 
     def _compute(self, t: int, new: list[_Node]) -> None:
         """Step t of the `new` prefixes: the operations of a whole-row draw, in its order."""
@@ -117,7 +125,6 @@ class PrefixTree:
         cums = np.cumsum(probs, axis=1).tolist()
         for i, (node, row) in enumerate(zip(new, logits.tolist(), strict=True)):
             node.h, node.c, node.logits, node.total, node.cum = h[i], c[i], row, totals[i], cums[i]
-            node.prev_h = node.prev_c = None  # type: ignore[assignment]  # the parent holds them
 
     def _compute_one(self, t: int, node: _Node) -> None:
         """`_compute` of one prefix (most new prefixes: a walk's tail), in 1-D arrays: the same
