@@ -25,6 +25,10 @@ class _Node:
     """A prefix: the token its step reads, the state before it, and once computed its outputs."""
 
     __slots__ = ("token", "prev_h", "prev_c", "h", "c", "logits", "total", "cum", "children")
+    h: np.ndarray  # the state after this step, set with the outputs
+    c: np.ndarray
+    total: float
+    cum: list[float]
 
     def __init__(self, token: int, prev_h: np.ndarray, prev_c: np.ndarray) -> None:
         self.token, self.prev_h, self.prev_c = token, prev_h, prev_c
@@ -76,7 +80,7 @@ class PrefixTree:
             else:
                 step = [int(a) for a in columns[t]]
             actions.append(step)
-            chosen.append([n.logits[a] for n, a in zip(nodes, step, strict=True)])
+            chosen.append([n.logits[a] for n, a in zip(nodes, step, strict=True)])  # type: ignore[index]
             totals.append([n.total for n in nodes])
             if t + 1 < steps:
                 children = []
