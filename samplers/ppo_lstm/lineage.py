@@ -68,6 +68,9 @@ class Lineage:
         self._next_load_check = 0
         self.warned: set[str] = set()  # parameters warned about, once each
         self._finished: dict[int, FrozenTrial] = {}  # trials of the batch being waited for
+        # id(given) -> (given, ours, given == ours): trials asked with one space share its
+        # distribution objects, and comparing two (every choice) costs more than the rest.
+        self._compared: dict[int, tuple[BaseDistribution, BaseDistribution, bool]] = {}
 
     def catch_up(self, study: optuna.Study, number: int) -> Learner:
         """Apply every batch complete before trial `number`, loading a checkpoint to skip ahead."""
@@ -159,6 +162,16 @@ class Lineage:
                     )
                     self.space[name] = distribution
 
+    def _equal(self, given: BaseDistribution, ours: BaseDistribution) -> bool:
+        known = self._compared.get(id(given))
+        if known is not None and known[0] is given and known[1] is ours:
+            return known[2]
+        if len(self._compared) > 10_000:  # a define-by-run space: new objects every trial
+            self._compared.clear()
+        equal = given == ours
+        self._compared[id(given)] = (given, ours, equal)
+        return equal
+
     def _sample_of(self, study: optuna.Study, trial: FrozenTrial) -> Sample:
         """Reward (direction-aware; pruned: last reported value; failed: none) and the rollout
         if the trial's params are the rollout's actions (not enqueued or fixed ones)."""
@@ -173,7 +186,7 @@ class Lineage:
         for t, (name, distribution) in enumerate(self.space.items()):
             action = None
             given = trial.distributions.get(name)
-            if given == distribution:
+            if given is not None and self._equal(given, distribution):
                 action = action_of(distribution, trial.params[name], self.bins)
             elif given is not None:
                 self.warn_changed(name, given)

@@ -17,6 +17,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .prefix_tree import PrefixTree
+
 
 _MASKED_LOGIT = -1e9  # padded choices of short decisions; finite, so 0 * logp stays 0
 
@@ -53,7 +55,7 @@ class LSTMPolicy(nn.Module):
             for parameter in self.parameters():
                 parameter.uniform_(-init_range, init_range, generator=generator)
         self._init = (hidden_size, embedding_size, init_range, init_seed)
-        self._numpy_weights: dict | None = None
+        self._numpy_weights: PrefixTree | None = None
         self.revision = 0  # counts weight changes: rollouts drawn ahead are only valid for one
 
     def log_probs_and_entropy(self, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -99,7 +101,7 @@ class LSTMPolicy(nn.Module):
         self._numpy_weights = None
         self.revision += 1
 
-    def _weights(self) -> dict:
+    def _weights(self) -> PrefixTree:
         if self._numpy_weights is None:
             # The table below in torch on one thread: NumPy's first multi-threaded BLAS call
             # after an update waits for its thread pool (about 6 ms). Rollouts only read this table,
@@ -114,15 +116,15 @@ class LSTMPolicy(nn.Module):
                 ).numpy()
             head_w, head_b = w["head.weight"].numpy(), w["head.bias"].numpy()
             ends = np.cumsum(self.n_choices)
-            self._numpy_weights = {
-                "token_gates": token_gates,
-                "w_hh": w["lstm.weight_hh_l0"].numpy(),
+            self._numpy_weights = PrefixTree(
+                token_gates,
+                w["lstm.weight_hh_l0"].numpy(),
                 # Each decision's head rows and where they start, sliced once per version.
-                "heads": [
+                [
                     (head_w[e - n : e], head_b[e - n : e], e - n)
                     for n, e in zip(self.n_choices, ends, strict=True)
                 ],
-            }
+            )
         return self._numpy_weights
 
     def sample(self, rng: np.random.RandomState) -> tuple[list[int], list[float]]:
@@ -141,61 +143,16 @@ class LSTMPolicy(nn.Module):
         forced: Sequence[Sequence[int]] | None = None,
     ) -> tuple[list[list[int]], list[list[float]]]:
         """`count` rollouts drawn side by side, row r the same bits as the r-th of `count` calls
-        of `sample` (the same uniforms, in the same order); NumPy's per-call cost is shared.
+        of `sample` (the same uniforms, in the same order); NumPy's per-call cost is shared, and
+        prefixes drawn before with these weights are not computed again (prefix_tree.py).
         With `forced`, the rollouts take those actions instead (no random draws)."""
-        w = self._weights()
-        token_gates, w_hh = w["token_gates"], w["w_hh"]
-        size = w_hh.shape[1]
-        steps = len(self.n_choices)
+        tree = self._weights()
         uniforms = None
         if forced is None:
             if rng is None:
                 raise ValueError("LSTMPolicy.sample_many needs an rng unless `forced` is given.")
-            uniforms = rng.random_sample((count, steps))
-        h = np.zeros((count, size))
-        c = np.zeros((count, size))
-        gates = np.empty((count, 4 * size))
-        sig = np.empty((count, 4 * size))
-        # Views into the buffers, made once: PyTorch's gate order is i, f, g, o.
-        sig_i, sig_f, sig_o = sig[:, :size], sig[:, size : 2 * size], sig[:, 3 * size :]
-        gate_g = gates[:, 2 * size : 3 * size]
-        tokens = np.zeros(count, dtype=np.intp)
-        actions = np.empty((count, steps), dtype=np.intp)
-        chosen = np.empty((count, steps))
-        totals = np.empty((count, steps))
-        rows = np.arange(count)
-        # In-place ufuncs, the same operations in the same order as the plain formulas. Matrix
-        # products stay one row at a time: a matrix-matrix product may round differently.
-        for t, (head_w, head_b, offset) in enumerate(w["heads"]):
-            for r in range(count):
-                np.dot(w_hh, h[r], out=gates[r])
-            gates += token_gates[tokens]
-            np.negative(gates, out=sig)
-            np.exp(sig, out=sig)
-            sig += 1.0
-            np.divide(1.0, sig, out=sig)  # sigmoid
-            c *= sig_f
-            c += sig_i * np.tanh(gate_g)
-            h = sig_o * np.tanh(c)
-            logits = np.empty((count, len(head_b)))
-            for r in range(count):
-                np.dot(head_w, h[r], out=logits[r])
-            logits += head_b
-            logits -= logits.max(axis=1, keepdims=True)
-            probs = np.exp(logits)
-            total = probs.sum(axis=1)
-            # Inverse CDF: the first choice whose cumulative mass reaches the uniform.
-            if forced is not None:
-                action = np.array([row[t] for row in forced], dtype=np.intp)
-            else:
-                assert uniforms is not None  # drawn above whenever nothing is forced
-                below = np.cumsum(probs, axis=1) < (uniforms[:, t] * total)[:, None]
-                action = np.minimum(below.sum(axis=1), len(head_b) - 1)
-            actions[:, t] = action
-            totals[:, t] = total
-            chosen[:, t] = logits[rows, action]
-            tokens = 1 + offset + action
-        return actions.tolist(), (chosen - np.log(totals)).tolist()
+            uniforms = rng.random_sample((count, len(self.n_choices))).tolist()
+        return tree.rollouts(count, uniforms, forced)
 
 
 @contextlib.contextmanager
