@@ -42,7 +42,8 @@ class PPOLSTMSampler(BaseSampler):
     ``preset="default"`` is tuned for budgets of hundreds to thousands of trials: an update every
     5 trials on the last 30, rank advantages, the 10 best architectures replayed (weight 1.8 /
     number of decisions, at most 0.3), a learning rate of 0.1 / number of decisions, and no
-    architecture evaluated twice (README: "Results").
+    architecture evaluated twice (a combination of numeric intervals: up to ``max_visits`` = 3
+    trials, each a new draw inside them; README: "Results").
     ``preset="nasnet-paper"`` (``PPOLSTMSampler.paper()``) is the published controller
     (one-layer LSTM of 100 units, learning rate 0.00035, entropy weight 1e-5, EMA baseline
     0.95, 20 architectures per update). Arguments passed explicitly override the preset.
