@@ -83,18 +83,24 @@ def test_prefixes_computed_once_give_the_bits_of_whole_rows() -> None:
     policy = _peaked()
     rng = np.random.RandomState(11)
     for count in (1, 7, 20, 3, 1, 12):
-        state = rng.get_state()
-        actions, log_probs = policy.sample_many(rng, count)
-        reference = np.random.RandomState()
-        reference.set_state(state)
-        uniforms = reference.random_sample((count, len(policy.n_choices)))
-        assert (actions, log_probs) == _whole_rows(policy, uniforms)
+        actions, log_probs = _draw_checked(policy, rng, count)
         for row, row_log_probs in zip(actions, log_probs, strict=True):
             assert policy.log_probs_of(row) == row_log_probs
     walked = list(actions[0])
     walked[9] = (walked[9] + 1) % policy.n_choices[9]  # a new branch off a known prefix
     assert policy.log_probs_of(walked) == _whole_rows_forced(policy, walked)
     assert policy._weights().n_nodes < 44 * len(policy.n_choices) // 2  # prefixes were shared
+
+
+def _draw_checked(policy: LSTMPolicy, rng: np.random.RandomState, count: int):
+    """`count` rollouts through the tree, checked against whole rows of the same uniforms."""
+    state = rng.get_state()
+    actions, log_probs = policy.sample_many(rng, count)
+    reference = np.random.RandomState()
+    reference.set_state(state)
+    uniforms = reference.random_sample((count, len(policy.n_choices)))
+    assert (actions, log_probs) == _whole_rows(policy, uniforms)
+    return actions, log_probs
 
 
 def _peaked() -> LSTMPolicy:
@@ -120,10 +126,5 @@ def test_a_full_tree_starts_over_with_the_same_bits(monkeypatch) -> None:
     policy = _peaked()
     rng = np.random.RandomState(5)
     for count in (4, 4, 9):
-        state = rng.get_state()
-        actions, log_probs = policy.sample_many(rng, count)
-        reference = np.random.RandomState()
-        reference.set_state(state)
-        uniforms = reference.random_sample((count, len(policy.n_choices)))
-        assert (actions, log_probs) == _whole_rows(policy, uniforms)
+        _draw_checked(policy, rng, count)
     assert policy._weights().n_nodes < 30 + 9 * len(policy.n_choices)
