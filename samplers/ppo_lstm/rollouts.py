@@ -9,7 +9,7 @@ previous version, and never more than the trials left in the window.
 
 With `deduplicate`, a rollout of an architecture that already has a reward (or that this worker
 handed out and is still running) is skipped (a combination of numeric intervals: once it has
-had its share of trials, each drawn nearer its best values) and the next one taken, up to
+had `visit_limit` trials, each a new draw inside them) and the next one taken, up to
 `MAX_PROPOSALS` rollouts.
 If the policy still proposes only known ones, a random walk of one-decision changes from the
 last proposal finds a new neighbour (`MAX_WALK` steps; then the known one is used, so a nearly
