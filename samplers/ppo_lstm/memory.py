@@ -5,7 +5,11 @@
 - the elites: the `elite_size` best architectures so far, replayed as a likelihood term
   (priority-queue training, Abolafia et al. 2018);
 - the visits: per architecture digest, how many trials had a reward, so rollouts can skip
-  known architectures (a combination of numeric intervals: once it has had its share).
+  known architectures (a combination of numeric intervals: once it has had its share). In a
+  conditional space a trial's architecture is the decisions it used: a rollout that agrees with
+  it there would ask the objective the same questions and get the same answers, whatever it
+  drew for the other branches; so each trial is counted under its pattern of used decisions,
+  and a rollout is looked up under every pattern seen.
 
 All of it is filled in trial-number order from the batches, so every process holds the same,
 and it travels in the checkpoint.
@@ -39,19 +43,32 @@ def digest(actions: Sequence[int]) -> int:
     return int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "little") >> 1
 
 
+def used_digest(actions: Sequence[int], used: Sequence[bool] | None) -> int:
+    """The digest of the decisions `used` (None: all): the others as -1, trailing ones dropped,
+    so decisions that joined the policy later (unused by older trials) do not change it."""
+    if used is None:
+        return digest(actions)
+    masked = [a if u else -1 for a, u in zip(actions, used, strict=False)]
+    while masked and masked[-1] == -1:
+        masked.pop()
+    return digest(masked)
+
+
 class Memory:
     def __init__(self, elite_size: int) -> None:
         self.window: deque[Entry] = deque()
         self.elite_size = elite_size
         self.elites: list[Entry] = []  # best first; ties: the earlier trial first
-        self.visits: dict[int, int] = {}  # digest -> trials with a reward
+        self.visits: dict[int, int] = {}  # used_digest -> trials with a reward
+        self.patterns: set[tuple[bool, ...] | None] = set()  # of used decisions; None: all
 
     def add(self, entry: Entry) -> None:
         self.window.append(entry)
         if entry.actions is None:
             return
-        key = digest(entry.actions)
+        key = used_digest(entry.actions, entry.used)
         self.visits[key] = self.visits.get(key, 0) + 1
+        self.patterns.add(entry.used)
         if not self.elite_size:
             return
         same = [e for e in self.elites if e.actions == entry.actions]
@@ -60,6 +77,11 @@ class Memory:
         self.elites = [e for e in self.elites if e.actions != entry.actions] + [entry]
         self.elites.sort(key=lambda e: (-e.reward, e.number))
         del self.elites[self.elite_size :]
+
+    def visits_of(self, actions: Sequence[int]) -> int:
+        """Trials with a reward that a trial of `actions` would repeat (the most under any
+        pattern of used decisions seen)."""
+        return max((self.visits.get(used_digest(actions, p), 0) for p in self.patterns), default=0)
 
     def keep_from(self, number: int) -> None:
         """Drop window entries of trials numbered below `number`."""
@@ -99,6 +121,7 @@ class Memory:
             "elites": rows(self.elites),
             "seen": torch.tensor(keys, dtype=torch.int64),
             "visits": torch.tensor([self.visits[k] for k in keys], dtype=torch.int64),
+            "patterns": [None if p is None else list(p) for p in self.patterns],
         }
 
     def load(self, state: dict) -> None:
@@ -123,3 +146,6 @@ class Memory:
         # Checkpoints written before visits were counted: one visit each.
         counts = state["visits"].tolist() if "visits" in state else [1] * len(keys)
         self.visits = dict(zip(keys, counts, strict=True))
+        # Before patterns were kept, every trial counted under all its decisions.
+        stored = state.get("patterns", [None] if keys else [])
+        self.patterns = {None if p is None else tuple(p) for p in stored}

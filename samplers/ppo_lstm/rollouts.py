@@ -9,7 +9,8 @@ previous version, and never more than the trials left in the window.
 
 With `deduplicate`, a rollout of an architecture that already has a reward (or that this worker
 handed out and is still running) is skipped (a combination of numeric intervals: once it has
-had `visit_limit` trials, each a new draw inside them) and the next one taken, up to
+had `visit_limit` trials, each a new draw inside them; in a conditional space, an evaluated
+trial's architecture is the decisions it used: memory.py) and the next one taken, up to
 `MAX_PROPOSALS` rollouts.
 If the policy still proposes only known ones, a random walk of one-decision changes from the
 last proposal finds a new neighbour (`MAX_WALK` steps; then the known one is used, so a nearly
@@ -65,11 +66,10 @@ class RolloutQueue:
             return self._pop(learner, number, rng)
         learned = learner.version * learner.settings.stride  # trials below are in memory.visits
         self._handed = {d: n for d, n in self._handed.items() if n >= learned}
-        visits = learner.memory.visits
+        memory = learner.memory
 
         def is_new(actions: list[int]) -> bool:
-            d = digest(actions)
-            return d not in self._handed and visits.get(d, 0) < visit_limit
+            return digest(actions) not in self._handed and memory.visits_of(actions) < visit_limit
 
         for tried in range(MAX_PROPOSALS):
             # After a known one, refill 8 at a time: one draw's fixed cost, not one per proposal.

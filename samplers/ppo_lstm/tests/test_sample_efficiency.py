@@ -101,6 +101,38 @@ def test_visits_count_each_architecture_and_travel_in_the_checkpoint() -> None:
     assert copy.visits == dict.fromkeys(memory.visits, 1)
 
 
+def test_a_conditional_trial_counts_under_the_decisions_it_used() -> None:
+    memory = Memory(elite_size=0)
+    memory.add(Entry(0, 0.5, 0.0, (1, 2, 3), None, None, (True, True, False)))
+    assert memory.visits_of((1, 2, 0)) == 1  # differs only where the trial had no value
+    assert memory.visits_of((1, 3, 3)) == 0
+    assert memory.visits_of((1, 2, 0, 4)) == 1  # a decision that joined later: unused by it
+    memory.add(Entry(1, 0.5, 0.0, (0, 0, 0), None, None))  # all used
+    assert memory.visits_of((0, 0, 0)) == 1 and memory.visits_of((0, 0, 1)) == 0
+    copy = Memory(elite_size=0)
+    copy.load(memory.state())
+    assert copy.patterns == memory.patterns and copy.visits_of((1, 2, 0)) == 1
+
+
+def test_no_configuration_twice_in_a_conditional_space_until_it_is_exhausted() -> None:
+    space = {
+        "model": CategoricalDistribution(("a", "b")),
+        "a_x": CategoricalDistribution((0, 1)),
+        "b_y": CategoricalDistribution((0, 1, 2)),
+    }  # 2 + 3 = 5 configurations, 12 action sets
+
+    def objective(trial):
+        if trial.suggest_categorical("model", ["a", "b"]) == "a":
+            return float(trial.suggest_categorical("a_x", [0, 1]))
+        return float(trial.suggest_categorical("b_y", [0, 1, 2]))
+
+    for seed in range(3):
+        sampler = PPOLSTMSampler(seed=seed, search_space=space, batch_size=5, update_every=1)
+        study = optuna.create_study(direction="maximize", sampler=sampler)
+        study.optimize(objective, n_trials=5)
+        assert len({tuple(sorted(t.params.items())) for t in study.trials}) == 5
+
+
 def test_an_enqueued_architecture_can_be_an_elite_and_is_not_sampled_again() -> None:
     study = optuna.create_study(
         direction="maximize", sampler=PPOLSTMSampler(seed=0, search_space=SMALL)
