@@ -24,8 +24,8 @@ from optuna.trial import FrozenTrial
 from . import _storage
 from . import rewards
 from .learner import Learner
-from .learner import LearnerSettings
 from .learner import Sample
+from .settings import LearnerSettings
 from .space import action_of
 from .space import holds_many
 from .space import is_decidable

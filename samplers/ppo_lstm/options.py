@@ -12,11 +12,11 @@ import optuna
 import torch
 
 from . import _storage
-from .learner import ADVANTAGES
-from .learner import LearnerSettings
 from .learner import per_decision_elite_weight
 from .learner import per_decision_rate
 from .learner import policy_weights
+from .settings import ADVANTAGES
+from .settings import LearnerSettings
 from .space import NUMERIC_MODES
 from .space import NUMERIC_VALUES
 

@@ -21,11 +21,11 @@ from . import _storage
 from . import options
 from . import presets
 from . import rewards
-from .learner import LearnerSettings
 from .lineage import actions_of_params
 from .lineage import Lineage
 from .ppo import PPOSettings
 from .rollouts import RolloutQueue
+from .settings import LearnerSettings
 from .space import frozen_space
 from .space import n_actions
 from .space import policy_part

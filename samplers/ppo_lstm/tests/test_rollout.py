@@ -7,9 +7,9 @@ import numpy as np
 import torch
 
 from ..learner import Learner
-from ..learner import LearnerSettings
 from ..policy import LSTMPolicy
 from ..rollouts import RolloutQueue
+from ..settings import LearnerSettings
 
 
 def test_sample_many_rows_equal_single_rollouts_and_follow_the_policy() -> None:

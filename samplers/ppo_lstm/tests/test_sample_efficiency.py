@@ -15,12 +15,12 @@ import torch
 
 from .. import PPOLSTMSampler
 from ..learner import Learner
-from ..learner import LearnerSettings
 from ..learner import Sample
 from ..memory import digest
 from ..memory import Entry
 from ..memory import Memory
 from ..options import learner_settings
+from ..settings import LearnerSettings
 from ._toy import toy_objective
 from ._toy import TOY_SPACE
 
