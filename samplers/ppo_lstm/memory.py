@@ -121,7 +121,11 @@ class Memory:
             "elites": rows(self.elites),
             "seen": torch.tensor(keys, dtype=torch.int64),
             "visits": torch.tensor([self.visits[k] for k in keys], dtype=torch.int64),
-            "patterns": [None if p is None else list(p) for p in self.patterns],
+            # Sorted: a set's order follows hash(None), which differs between processes.
+            "patterns": [
+                None if p is None else list(p)
+                for p in sorted(self.patterns, key=lambda p: (p is not None, p or ()))
+            ],
         }
 
     def load(self, state: dict) -> None:
