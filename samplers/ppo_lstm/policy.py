@@ -55,7 +55,7 @@ class LSTMPolicy(nn.Module):
             for parameter in self.parameters():
                 parameter.uniform_(-init_range, init_range, generator=generator)
         self._init = (hidden_size, embedding_size, init_range, init_seed)
-        self._numpy_weights: PrefixTree | None = None
+        self._tree: PrefixTree | None = None
         self.revision = 0  # counts weight changes: rollouts drawn ahead are only valid for one
 
     def log_probs_and_entropy(self, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -98,11 +98,12 @@ class LSTMPolicy(nn.Module):
 
     def invalidate_cache(self) -> None:
         """Call after the weights change, so the next rollout uses them."""
-        self._numpy_weights = None
+        self._tree = None
         self.revision += 1
 
-    def _weights(self) -> PrefixTree:
-        if self._numpy_weights is None:
+    def _prefix_tree(self) -> PrefixTree:
+        """The NumPy weights of this version, in a tree of the prefixes drawn with them."""
+        if self._tree is None:
             # The table below in torch on one thread: NumPy's first multi-threaded BLAS call
             # after an update waits for its thread pool (about 6 ms). Rollouts only read this table,
             # and workers share recorded log-probabilities, so it cannot split their lineages.
@@ -116,7 +117,7 @@ class LSTMPolicy(nn.Module):
                 ).numpy()
             head_w, head_b = w["head.weight"].numpy(), w["head.bias"].numpy()
             ends = np.cumsum(self.n_choices)
-            self._numpy_weights = PrefixTree(
+            self._tree = PrefixTree(
                 token_gates,
                 w["lstm.weight_hh_l0"].numpy(),
                 # Each decision's head rows and where they start, sliced once per version.
@@ -125,7 +126,7 @@ class LSTMPolicy(nn.Module):
                     for n, e in zip(self.n_choices, ends, strict=True)
                 ],
             )
-        return self._numpy_weights
+        return self._tree
 
     def sample(self, rng: np.random.RandomState) -> tuple[list[int], list[float]]:
         """One rollout: an action index and its log-probability for every decision."""
@@ -146,7 +147,7 @@ class LSTMPolicy(nn.Module):
         of `sample` (the same uniforms, in the same order); NumPy's per-call cost is shared, and
         prefixes drawn before with these weights are not computed again (prefix_tree.py).
         With `forced`, the rollouts take those actions instead (no random draws)."""
-        tree = self._weights()
+        tree = self._prefix_tree()
         uniforms = None
         if forced is None:
             if rng is None:

@@ -53,7 +53,7 @@ def test_a_draw_is_as_large_as_the_previous_version_needed() -> None:
 
 def _whole_rows(policy: LSTMPolicy, uniforms: np.ndarray) -> tuple[list, list]:
     """Every row computed at every step, as sample_many did before the prefix tree."""
-    tree = policy._weights()
+    tree = policy._prefix_tree()
     token_gates, w_hh = tree.token_gates, tree.w_hh
     count, size = len(uniforms), w_hh.shape[1]
     h, c = np.zeros((count, size)), np.zeros((count, size))
@@ -89,7 +89,7 @@ def test_prefixes_computed_once_give_the_bits_of_whole_rows() -> None:
     walked = list(actions[0])
     walked[9] = (walked[9] + 1) % policy.n_choices[9]  # a new branch off a known prefix
     assert policy.log_probs_of(walked) == _whole_rows_forced(policy, walked)
-    assert policy._weights().n_nodes < 44 * len(policy.n_choices) // 2  # prefixes were shared
+    assert policy._prefix_tree().n_nodes < 44 * len(policy.n_choices) // 2  # prefixes were shared
 
 
 def _draw_checked(policy: LSTMPolicy, rng: np.random.RandomState, count: int):
@@ -127,4 +127,4 @@ def test_a_full_tree_starts_over_with_the_same_bits(monkeypatch) -> None:
     rng = np.random.RandomState(5)
     for count in (4, 4, 9):
         _draw_checked(policy, rng, count)
-    assert policy._weights().n_nodes < 30 + 9 * len(policy.n_choices)
+    assert policy._prefix_tree().n_nodes < 30 + 9 * len(policy.n_choices)
