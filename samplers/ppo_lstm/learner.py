@@ -36,6 +36,8 @@ class Sample:
     policy_version: int | None = None
     # False where the trial has no value of that decision (another branch); None: all used
     used: Sequence[bool] | None = None
+    # where inside its interval each numeric decision's value lies; None: not numeric, or unused
+    positions: Sequence[float | None] | None = None
 
 
 class Learner:
@@ -119,7 +121,8 @@ class Learner:
                     log_probs,
                     sample.policy_version,
                     None if sample.used is None else tuple(sample.used),
-                )
+                ),
+                sample.positions,
             )
         self.memory.keep_from((self.version + 1) * self.settings.stride - self.settings.batch_size)
         train_actions: list[list[int]] = []

@@ -30,6 +30,7 @@ from .space import action_of
 from .space import holds_many
 from .space import is_decidable
 from .space import n_actions
+from .space import position_of
 from .space import Space
 
 
@@ -182,6 +183,7 @@ class Lineage:
         drawn = [] if record is None else list(record["a"])[: len(self.space)]
         actions: list[int] = []
         used: list[bool] = []
+        positions: list[float | None] = []
         from_rollout = record is not None
         for t, (name, distribution) in enumerate(self.space.items()):
             action = None
@@ -193,18 +195,21 @@ class Lineage:
             if action is not None and t < len(drawn) and action != drawn[t]:
                 from_rollout = False  # enqueued, fixed or retried params
             used.append(action is not None)
+            position = None  # where inside its interval a numeric value lies
+            if action is not None and holds_many(distribution, self.bins):
+                position = position_of(distribution, trial.params[name], action, self.bins)
+            positions.append(position)
             # Not in this trial (another branch): what the rollout drew, which the LSTM read.
             actions.append(action if action is not None else (drawn[t] if t < len(drawn) else 0))
-        if all(used):
-            if not from_rollout:
-                return Sample(trial.number, float(reward), actions)
-            return Sample(trial.number, float(reward), actions, record["lp"], record["v"])
+        at = positions if any(p is not None for p in positions) else None
         if not any(used):
             return Sample(trial.number, float(reward), None)
+        mask = None if all(used) else used
         if not from_rollout:
-            return Sample(trial.number, float(reward), actions, used=used)
+            return Sample(trial.number, float(reward), actions, used=mask, positions=at)
+        log_probs = record["lp"] if mask is None else record["lp"][: len(drawn)]
         return Sample(
-            trial.number, float(reward), actions, record["lp"][: len(drawn)], record["v"], used
+            trial.number, float(reward), actions, log_probs, record["v"], mask, positions=at
         )
 
 

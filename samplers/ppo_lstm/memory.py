@@ -9,7 +9,9 @@
   conditional space a trial's architecture is the decisions it used: a rollout that agrees with
   it there would ask the objective the same questions and get the same answers, whatever it
   drew for the other branches; so each trial is counted under its pattern of used decisions,
-  and a rollout is looked up under every pattern seen.
+  and a rollout is looked up under every pattern seen;
+- the best position inside each numeric interval: per (decision, interval), where inside it the
+  best-rewarded trial's value lay, for `numeric_value="local"` draws.
 
 All of it is filled in trial-number order from the batches, so every process holds the same,
 and it travels in the checkpoint.
@@ -61,11 +63,23 @@ class Memory:
         self.elites: list[Entry] = []  # best first; ties: the earlier trial first
         self.visits: dict[int, int] = {}  # used_digest -> trials with a reward
         self.patterns: set[tuple[bool, ...] | None] = set()  # of used decisions; None: all
+        # (decision, interval) -> (best reward, its position, trials)
+        self.best_at: dict[tuple[int, int], tuple[float, float, int]] = {}
 
-    def add(self, entry: Entry) -> None:
+    def add(self, entry: Entry, positions: Sequence[float | None] | None = None) -> None:
+        """Remember a scored trial; `positions`: where inside its interval each numeric
+        decision's value lay (None elsewhere)."""
         self.window.append(entry)
         if entry.actions is None:
             return
+        for t, position in enumerate(positions or ()):
+            if position is None:
+                continue
+            interval = (t, entry.actions[t])
+            reward, at, count = self.best_at.get(interval, (-np.inf, position, 0))
+            if entry.reward > reward:
+                reward, at = entry.reward, position
+            self.best_at[interval] = (reward, at, count + 1)
         key = used_digest(entry.actions, entry.used)
         self.visits[key] = self.visits.get(key, 0) + 1
         self.patterns.add(entry.used)
@@ -82,6 +96,12 @@ class Memory:
         """Trials with a reward that a trial of `actions` would repeat (the most under any
         pattern of used decisions seen)."""
         return max((self.visits.get(used_digest(actions, p), 0) for p in self.patterns), default=0)
+
+    def near(self, decision: int, action: int) -> tuple[float, int] | None:
+        """The position of the best trial's value inside interval `action` of `decision`, and
+        how many trials had a value there."""
+        best = self.best_at.get((decision, action))
+        return None if best is None else (best[1], best[2])
 
     def keep_from(self, number: int) -> None:
         """Drop window entries of trials numbered below `number`."""
@@ -126,6 +146,7 @@ class Memory:
                 None if p is None else list(p)
                 for p in sorted(self.patterns, key=lambda p: (p is not None, p or ()))
             ],
+            "best_at": [[t, a, *best] for (t, a), best in sorted(self.best_at.items())],
         }
 
     def load(self, state: dict) -> None:
@@ -153,3 +174,6 @@ class Memory:
         # Before patterns were kept, every trial counted under all its decisions.
         stored = state.get("patterns", [None] if keys else [])
         self.patterns = {None if p is None else tuple(p) for p in stored}
+        self.best_at = {
+            (int(t), int(a)): (r, u, int(n)) for t, a, r, u, n in state.get("best_at", [])
+        }

@@ -30,7 +30,7 @@ from .space import frozen_space
 from .space import n_actions
 from .space import policy_part
 from .space import Space
-from .space import value_of
+from .space import values_of
 
 
 _logger = optuna.logging.get_logger(__name__)
@@ -42,8 +42,9 @@ class PPOLSTMSampler(BaseSampler):
     ``preset="default"`` is tuned for budgets of hundreds to thousands of trials: an update every
     5 trials on the last 30, rank advantages, the 10 best architectures replayed (weight 1.8 /
     number of decisions, at most 0.3), a learning rate of 0.1 / number of decisions, and no
-    architecture evaluated twice (a combination of numeric intervals: up to ``max_visits`` = 3
-    trials, each a new draw inside them; README: "Results").
+    architecture evaluated twice (a combination of numeric intervals: up to ``max_visits`` = 30
+    trials, each a new draw inside them, mostly around the interval's best value so far;
+    README: "Results").
     ``preset="nasnet-paper"`` (``PPOLSTMSampler.paper()``) is the published controller
     (one-layer LSTM of 100 units, learning rate 0.00035, entropy weight 1e-5, EMA baseline
     0.95, 20 architectures per update). Arguments passed explicitly override the preset.
@@ -84,7 +85,7 @@ class PPOLSTMSampler(BaseSampler):
         init_policy: str | os.PathLike | optuna.Study | None = None,
         numeric: str = "policy",
         numeric_bins: int = 10,
-        numeric_value: str = "uniform",
+        numeric_value: str | None = None,
         artifact_store: Any = None,
         independent_sampler: BaseSampler | None = None,
         scalarization: rewards.Scalarization = None,
@@ -93,9 +94,9 @@ class PPOLSTMSampler(BaseSampler):
         given = {k: v for k, v in locals().items() if k in presets.PAPER}
         c = presets.resolve(preset, given)  # the preset's value for every argument left as None
         stride = options.check_settings(c, update_every)
-        options.check_numeric(numeric, numeric_bins, numeric_value)
+        options.check_numeric(numeric, numeric_bins, c["numeric_value"])
         self._numeric = numeric
-        self._centre = numeric_value == "centre"
+        self._numeric_value = c["numeric_value"]
         self._max_visits = c["max_visits"]
         self._user_space = None if search_space is None else policy_part(search_space, numeric)
         if self._user_space == {}:
@@ -178,9 +179,14 @@ class PPOLSTMSampler(BaseSampler):
                     "u": lineage.unrecorded,
                 }
                 lineage.unrecorded = []
-                bins = lineage.bins
-                for (name, d), a in zip(lineage.space.items(), actions, strict=False):
-                    params[name] = value_of(d, a, bins, self._rng, self._centre)
+                params = values_of(
+                    lineage.space,
+                    actions,
+                    lineage.bins,
+                    self._rng,
+                    self._numeric_value,
+                    learner.memory.near,
+                )
             _storage.write_trial_record(study, trial, record)
         for name, distribution in search_space.items():
             if name not in params:

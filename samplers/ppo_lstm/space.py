@@ -9,12 +9,16 @@ Parameters first seen later join at the end (lineage.py), in the order the trial
 A categorical decision's actions are its choices. An Int or Float parameter is cut into
 `bins` intervals (uniform in the log domain for log ones, on the step grid for stepped ones; a
 grid with no more points than `bins` gets one action per point); the action is the interval and
-the value is drawn uniformly inside it, so the action is recovered from the stored value.
+the value is drawn inside it, so the action is recovered from the stored value: uniformly, or
+(numeric_value="local") mostly around the best value seen in that interval, with steps from a
+third of a percent to half of its width, so the search refines below an interval's width.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Mapping
+from collections.abc import Sequence
 import math
 from typing import Any
 
@@ -33,7 +37,8 @@ from . import _storage
 
 Space = dict[str, BaseDistribution]
 NUMERIC_MODES = ("policy", "random")
-NUMERIC_VALUES = ("uniform", "centre")
+NUMERIC_VALUES = ("uniform", "centre", "local")
+LOCAL_HALF = 5  # numeric_value="local": trials in an interval before half its draws are local
 
 
 def policy_part(space: Mapping[str, BaseDistribution], numeric: str) -> Space:
@@ -79,17 +84,19 @@ def value_of(
     bins: int,
     rng: np.random.RandomState,
     centre: bool = False,
+    near: float | None = None,
 ) -> Any:
     """A value that `action` stands for: the choice, or a uniform draw inside the interval
-    (`centre`: its middle)."""
+    (`centre`: its middle; `near`: a draw around that position in it, see `local_position`)."""
     if isinstance(distribution, CategoricalDistribution):
         return distribution.choices[action]
     assert isinstance(distribution, IntDistribution | FloatDistribution)
     grid = _grid_starts(distribution, bins)
+    at = 0.5 if centre else None if near is None else local_position(near, rng)
     if grid is None:
         low, high, _ = _domain(distribution, distribution.low)
         width = (high - low) / bins
-        x = low + (action + (0.5 if centre else rng.uniform())) * width
+        x = low + (action + (rng.uniform() if at is None else at)) * width
         value = math.exp(x) if distribution.log else x
         value = min(max(value, distribution.low), distribution.high)
         if action_of(distribution, value, bins) != action:  # rounding at an edge
@@ -98,11 +105,62 @@ def value_of(
         return value
     end = grid[action + 1] if action + 1 < len(grid) else _grid_size(distribution)
     count = int(end - grid[action])
-    index = int(grid[action]) + (count // 2 if centre else int(rng.randint(count)))
+    offset = int(rng.randint(count)) if at is None else min(count - 1, int(at * count))
+    index = int(grid[action]) + offset
     step = distribution.step or 1
     if isinstance(distribution, IntDistribution):
         return int(distribution.low + index * step)
     return float(min(distribution.low + index * step, distribution.high))
+
+
+def position_of(distribution: BaseDistribution, value: Any, action: int, bins: int) -> float:
+    """Where `value` lies inside its interval `action`, in [0, 1) (a grid point: its cell's middle)."""
+    assert isinstance(distribution, IntDistribution | FloatDistribution)
+    grid = _grid_starts(distribution, bins)
+    internal = float(distribution.to_internal_repr(value))
+    if grid is None:
+        low, high, x = _domain(distribution, internal)
+        if high == low:
+            return 0.5
+        return min(max((x - low) / (high - low) * bins - action, 0.0), 1 - 1e-9)
+    end = grid[action + 1] if action + 1 < len(grid) else _grid_size(distribution)
+    count = int(end - grid[action])
+    return (_grid_index(distribution, internal) - int(grid[action]) + 0.5) / count
+
+
+def local_position(near: float, rng: np.random.RandomState) -> float:
+    """A position around `near` in [0, 1): a normal step whose scale is log-uniform from 0.003 to
+    0.5 of the interval (coarse moves and fine ones alike, no schedule), folded back inside."""
+    scale = 10 ** rng.uniform(-2.5, -0.3)
+    at = abs(near + rng.normal() * scale) % 2.0
+    return min(2.0 - at if at >= 1.0 else at, 1 - 1e-9)
+
+
+def values_of(
+    space: Space,
+    actions: Sequence[int],
+    bins: int,
+    rng: np.random.RandomState,
+    numeric_value: str,
+    best_of: Callable[[int, int], tuple[float, int] | None],
+) -> dict[str, Any]:
+    """The values that `actions` stand for, decision by decision; `best_of(t, a)`: the best
+    position seen in interval a of decision t and the trials there (numeric_value="local")."""
+    values = {}
+    for t, ((name, d), a) in enumerate(zip(space.items(), actions, strict=False)):
+        near = local_start(best_of(t, a), rng) if numeric_value == "local" else None
+        values[name] = value_of(d, a, bins, rng, numeric_value == "centre", near)
+    return values
+
+
+def local_start(best: tuple[float, int] | None, rng: np.random.RandomState) -> float | None:
+    """numeric_value="local": the interval's best position to draw around, or None for a uniform
+    draw. After n trials in the interval, local with probability n / (n + LOCAL_HALF): a new
+    interval is explored uniformly first, a well-tried one mostly refined."""
+    if best is None:
+        return None
+    position, trials = best
+    return position if rng.uniform() < trials / (trials + LOCAL_HALF) else None
 
 
 def holds_many(distribution: BaseDistribution, bins: int) -> bool:
