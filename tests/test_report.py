@@ -2,6 +2,8 @@ import json
 import math
 import uuid
 import xml.etree.ElementTree as ET
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import optuna
@@ -11,7 +13,7 @@ from report_studies import make_paired_studies
 from nas_optuna import NASNET_A, nasnet_space, params_from_genotype
 from nas_optuna.cli import main
 from nas_optuna.report import figures
-from nas_optuna.report.build import make_report, write_report
+from nas_optuna.report.build import _write_image, make_report, write_report
 from nas_optuna.report.dashboard import attach_to_dashboard
 from nas_optuna.report.data import StudyRun, TrialRecord, load_runs
 from nas_optuna.report.diagram import cell_svg
@@ -335,3 +337,28 @@ def test_decisions_without_blocks_get_cards_of_six():
     run = StudyRun("n-ppo-s0", "ppo", 0, None, {}, trials)
     fig = figure_block_choices([run], "edge", edges, n_windows=2)
     assert fig.layout.title.text == "edge decisions: choices per 2 trials" and len(fig.data) == 6
+
+
+class _FlakyFigure:
+    """A figure whose first `failures` exports fail, as kaleido's can on a loaded machine."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.calls = 0
+        self.layout = SimpleNamespace(height=None)
+
+    def write_image(self, path, width, height):
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise RuntimeError("ReferenceError: kaleido_scopes is not defined")
+        Path(path).write_bytes(b"\x89PNG\r\n\x1a\n")
+
+
+def test_a_static_export_that_fails_once_is_tried_again(tmp_path):
+    once = _FlakyFigure(failures=1)
+    _write_image(once, tmp_path / "a.png")
+    assert once.calls == 2 and (tmp_path / "a.png").exists()
+    always = _FlakyFigure(failures=5)
+    with pytest.raises(RuntimeError, match="kaleido_scopes"):
+        _write_image(always, tmp_path / "b.png")
+    assert always.calls == 2 and not (tmp_path / "b.png").exists()

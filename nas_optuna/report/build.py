@@ -6,6 +6,7 @@ import dataclasses
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import optuna
 from optuna.storages import BaseStorage
@@ -176,13 +177,25 @@ def _export_static(report: Report, fig_dir: Path) -> list[Path]:
         for name, fig in report.figures.items():
             for ext in ("png", "svg"):
                 path = fig_dir / f"{name}.{ext}"
-                fig.write_image(path, width=1100, height=fig.layout.height or 550)
+                _write_image(fig, path)
                 written.append(path)
     except Exception as err:  # kaleido raises various errors when no browser can start
         report.notes.append(
             f"Static PNG/SVG export failed ({type(err).__name__}: {err}); HTML and JSON are complete."
         )
     return written
+
+
+def _write_image(fig: Any, path: Path, attempts: int = 2) -> None:
+    """One figure through kaleido, tried again once: on a loaded machine its Chromium page can
+    be asked to render before its script has loaded ("kaleido_scopes is not defined")."""
+    for attempt in range(attempts):
+        try:
+            fig.write_image(path, width=1100, height=fig.layout.height or 550)
+            return
+        except Exception:
+            if attempt == attempts - 1:
+                raise
 
 
 def summary_dict(report: Report) -> dict:
