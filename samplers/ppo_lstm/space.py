@@ -11,7 +11,10 @@ A categorical decision's actions are its choices. An Int or Float parameter is c
 grid with no more points than `bins` gets one action per point); the action is the interval and
 the value is drawn inside it, so the action is recovered from the stored value: uniformly, or
 (numeric_value="local") mostly around the best value seen in that interval, with steps from a
-third of a percent to half of its width, so the search refines below an interval's width.
+third of a percent to half of its width, so the search refines below an interval's width. Such a
+step may cross into the neighbouring interval; that trial's actions then differ from its
+rollout's, and like an enqueued trial it is not in PPO's ratio (lineage.py) but counts
+everywhere else (baseline, visits, elites, best positions).
 """
 
 from __future__ import annotations
@@ -87,12 +90,18 @@ def value_of(
     near: float | None = None,
 ) -> Any:
     """A value that `action` stands for: the choice, or a uniform draw inside the interval
-    (`centre`: its middle; `near`: a draw around that position in it, see `local_position`)."""
+    (`centre`: its middle; `near`: a draw around that position in it, which may step into a
+    neighbouring interval, see `local_position`)."""
     if isinstance(distribution, CategoricalDistribution):
         return distribution.choices[action]
     assert isinstance(distribution, IntDistribution | FloatDistribution)
     grid = _grid_starts(distribution, bins)
     at = 0.5 if centre else None if near is None else local_position(near, rng)
+    if at is not None and not 0 <= at < 1:  # a local step into the neighbour, in its widths
+        n = bins if grid is None else len(grid)
+        action, at = (action - 1, at + 1) if at < 0 else (action + 1, at - 1)
+        if not 0 <= action < n:  # past the range's end: its last value inside
+            action, at = min(max(action, 0), n - 1), 0.0 if action < 0 else 1 - 1e-9
     if grid is None:
         low, high, _ = _domain(distribution, distribution.low)
         width = (high - low) / bins
@@ -129,11 +138,11 @@ def position_of(distribution: BaseDistribution, value: Any, action: int, bins: i
 
 
 def local_position(near: float, rng: np.random.RandomState) -> float:
-    """A position around `near` in [0, 1): a normal step whose scale is log-uniform from 0.003 to
-    0.5 of the interval (coarse moves and fine ones alike, no schedule), folded back inside."""
+    """A position around `near`: a normal step whose scale is log-uniform from 0.003 to 0.5 of the
+    interval (coarse moves and fine ones alike, no schedule). Below 0 or from 1 on it lies in a
+    neighbouring interval (at most one away): a best value near an edge may be better across it."""
     scale = 10 ** rng.uniform(-2.5, -0.3)
-    at = abs(near + rng.normal() * scale) % 2.0
-    return min(2.0 - at if at >= 1.0 else at, 1 - 1e-9)
+    return float(np.clip(near + rng.normal() * scale, -1.0, 2.0 - 1e-9))
 
 
 def values_of(

@@ -167,13 +167,30 @@ def test_a_learning_rate_given_stays_as_the_space_grows() -> None:
     assert sampler._lineage.learner.grown and sampler._lineage.learner.optimizer.lr == 0.003
 
 
-def test_with_the_full_space_given_no_trial_is_left_out_of_learning() -> None:
-    study, _ = _last_mean(PPOLSTMSampler(search_space=BRANCH_SPACE, seed=0), branches, 30)
+@pytest.mark.parametrize("numeric_value", ["uniform", "local"])
+def test_with_the_full_space_given_no_trial_is_left_out_of_learning(numeric_value) -> None:
+    sampler = PPOLSTMSampler(search_space=BRANCH_SPACE, seed=0, numeric_value=numeric_value)
+    study, _ = _last_mean(sampler, branches, 60)
+    # A local step across an interval's edge leaves its rollout: the only trials not trained on.
+    crossed = [
+        any(
+            action_of(BRANCH_SPACE[name], value, 10) != drawn
+            for (name, value), drawn in zip(
+                ((n, t.params.get(n)) for n in BRANCH_SPACE),
+                t.system_attrs[_storage.RECORD_KEY]["a"],
+            )
+            if value is not None
+        )
+        for t in study.trials
+    ]
+    assert (numeric_value == "local") == any(crossed)
     updates = PPOLSTMSampler.diagnostics(study)
     window, every = DEFAULT["batch_size"], DEFAULT["update_every"]
-    assert updates and all(
-        u["n_trained"] == min(window, every * u["policy_version"]) for u in updates
-    )
+    assert isinstance(window, int) and isinstance(every, int)
+    assert len(updates) == 60 // every - 1  # the last batch is learned at the next ask
+    for u in updates:
+        end = every * u["policy_version"]
+        assert u["n_trained"] == min(window, end) - sum(crossed[max(0, end - window) : end])
 
 
 def test_a_parameter_whose_range_changes_is_warned_about_once(caplog) -> None:
