@@ -2,7 +2,7 @@
 
 Given a `search_space`, its entries in insertion order (the NASNet space is ordered: cell by
 cell, block by block). Without one, the first decisions are inferred once from the earliest
-complete trial (its params present with the same distribution in every complete trial), kept
+complete trial (once every trial before it has finished, so that racing workers agree), kept
 in that trial's order, and frozen in the study so that every worker uses the same ones.
 Parameters first seen later join at the end (lineage.py), in the order the trials show them.
 
@@ -42,6 +42,7 @@ Space = dict[str, BaseDistribution]
 NUMERIC_MODES = ("policy", "random")
 NUMERIC_VALUES = ("uniform", "centre", "local")
 LOCAL_HALF = 5  # numeric_value="local": trials in an interval before half its draws are local
+STUCK_AFTER = 20  # complete trials after which a still-running earlier one stops blocking _infer
 
 
 def policy_part(space: Mapping[str, BaseDistribution], numeric: str) -> Space:
@@ -228,11 +229,15 @@ def frozen_space(study: optuna.Study, numeric: str = "policy") -> Space | None:
 
 
 def _infer(study: optuna.Study, numeric: str) -> Space:
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    if not complete:
-        return {}
-    first = min(complete, key=lambda t: t.number)
-    space = policy_part(first.distributions, numeric)
-    for trial in complete:
-        space = {n: d for n, d in space.items() if trial.distributions.get(n) == d}
-    return space
+    """The policy part of the first complete trial, once every trial before it has finished:
+    then it is the same trial whoever asks, and racing workers freeze the same space (last
+    writer wins, so they must agree). While an earlier trial runs, none yet; a trial that never
+    finishes (its worker was killed) stops blocking after STUCK_AFTER complete trials."""
+    trials = sorted(study.get_trials(deepcopy=False), key=lambda t: t.number)
+    for trial in trials:
+        if trial.state == TrialState.COMPLETE:
+            return policy_part(trial.distributions, numeric)
+        if not trial.state.is_finished():
+            break
+    complete = [t for t in trials if t.state == TrialState.COMPLETE]
+    return policy_part(complete[0].distributions, numeric) if len(complete) >= STUCK_AFTER else {}

@@ -131,3 +131,29 @@ def test_four_processes_on_postgresql(tmp_path) -> None:
             pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL} (CI=true: it must be)")
         pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}")
     _run_shared_study(POSTGRES_URL, tmp_path)
+
+
+def test_racing_workers_freeze_the_first_decisions_of_the_first_trial_whatever_finishes_first():
+    from ..space import frozen_space
+    from ..space import STUCK_AFTER
+    from .test_numeric_conditional import branches
+
+    study = optuna.create_study(direction="maximize")
+    study.enqueue_trial({"model": "small", "small_x": 0.3})
+    study.enqueue_trial({"model": "big", "big_lr": 0.01, "big_n": 16, "big_act": "gelu"})
+    slow, fast = study.ask(), study.ask()
+    study.tell(fast, branches(fast))
+    # Trial 1 finished first; a worker asking now must not freeze its branch, as another worker
+    # asking once trial 0 has finished would freeze trial 0's.
+    assert frozen_space(study) is None
+    study.tell(slow, branches(slow))
+    assert list(frozen_space(study) or {}) == ["model", "small_x"]
+
+    # A trial that never finishes (its worker was killed) stops blocking after STUCK_AFTER.
+    stuck = optuna.create_study(direction="maximize")
+    stuck.ask()
+    for _ in range(STUCK_AFTER - 1):
+        stuck.optimize(branches, n_trials=1)
+        assert frozen_space(stuck) is None
+    stuck.optimize(branches, n_trials=1)
+    assert frozen_space(stuck) is not None
