@@ -113,10 +113,9 @@ def value_of(
             x = low + (action + 0.5) * width
             value = math.exp(x) if distribution.log else x
         return value
-    end = grid[action + 1] if action + 1 < len(grid) else _grid_size(distribution)
-    count = int(end - grid[action])
+    start, count = _cell(distribution, grid, action)
     offset = int(rng.randint(count)) if at is None else min(count - 1, int(at * count))
-    index = int(grid[action]) + offset
+    index = start + offset
     step = distribution.step or 1
     if isinstance(distribution, IntDistribution):
         return int(distribution.low + index * step)
@@ -133,9 +132,8 @@ def position_of(distribution: BaseDistribution, value: Any, action: int, bins: i
         if high == low:
             return 0.5
         return min(max((x - low) / (high - low) * bins - action, 0.0), 1 - 1e-9)
-    end = grid[action + 1] if action + 1 < len(grid) else _grid_size(distribution)
-    count = int(end - grid[action])
-    return (_grid_index(distribution, internal) - int(grid[action]) + 0.5) / count
+    start, count = _cell(distribution, grid, action)
+    return (_grid_index(distribution, internal) - start + 0.5) / count
 
 
 def local_position(near: float, rng: np.random.RandomState) -> float:
@@ -193,6 +191,12 @@ def _grid_size(distribution: Any) -> int:
 
 def _grid_index(distribution: Any, internal: float) -> int:
     return int(round((internal - distribution.low) / (distribution.step or 1)))
+
+
+def _cell(distribution: Any, grid: np.ndarray, action: int) -> tuple[int, int]:
+    """The first grid index of interval `action` and how many grid points it holds."""
+    end = grid[action + 1] if action + 1 < len(grid) else _grid_size(distribution)
+    return int(grid[action]), int(end - grid[action])
 
 
 def _grid_starts(distribution: Any, bins: int) -> np.ndarray | None:
