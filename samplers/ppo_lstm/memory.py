@@ -11,7 +11,8 @@
   drew for the other branches; so each trial is counted under its pattern of used decisions,
   and a rollout is looked up under every pattern seen;
 - the best position inside each numeric interval: per (decision, interval), where inside it the
-  best-rewarded trial's value lay, for `numeric_value="local"` draws.
+  best-rewarded trial's value lay, for `numeric_value="local"` draws;
+- the best trial with a numeric value: its actions and positions, for `refine_best` steps.
 
 All of it is filled in trial-number order from the batches, so every process holds the same,
 and it travels in the checkpoint.
@@ -37,6 +38,25 @@ class Entry:
     log_probs: tuple[float, ...] | None  # None: params not from a rollout (baseline only)
     policy_version: int | None
     used: tuple[bool, ...] | None = None  # False: the trial had no value there; None: all used
+
+
+@dataclass(frozen=True)
+class BestTrial:
+    """The best-rewarded trial that had a numeric value, for `refine_best` steps."""
+
+    reward: float
+    actions: tuple[int, ...]
+    positions: tuple[float | None, ...]  # inside each numeric interval; None elsewhere
+    used: tuple[bool, ...] | None  # None: every decision
+
+    def row(self) -> list:
+        used = None if self.used is None else list(self.used)
+        return [self.reward, list(self.actions), list(self.positions), used]
+
+    @classmethod
+    def from_row(cls, row: list) -> BestTrial:
+        reward, actions, positions, used = row
+        return cls(reward, tuple(actions), tuple(positions), None if used is None else tuple(used))
 
 
 def digest(actions: Sequence[int]) -> int:
@@ -65,6 +85,7 @@ class Memory:
         self.patterns: set[tuple[bool, ...] | None] = set()  # of used decisions; None: all
         # (decision, interval) -> (best reward, its position, trials)
         self.best_at: dict[tuple[int, int], tuple[float, float, int]] = {}
+        self.best: BestTrial | None = None  # the best trial with a numeric value
 
     def add(self, entry: Entry, positions: Sequence[float | None] | None = None) -> None:
         """Remember a scored trial; `positions`: where inside its interval each numeric
@@ -72,6 +93,8 @@ class Memory:
         self.window.append(entry)
         if entry.actions is None:
             return
+        if positions is not None and (self.best is None or entry.reward > self.best.reward):
+            self.best = BestTrial(entry.reward, entry.actions, tuple(positions), entry.used)
         for t, position in enumerate(positions or ()):
             if position is None:
                 continue
@@ -147,6 +170,7 @@ class Memory:
                 for p in sorted(self.patterns, key=lambda p: (p is not None, p or ()))
             ],
             "best_at": [[t, a, *best] for (t, a), best in sorted(self.best_at.items())],
+            "best": None if self.best is None else self.best.row(),
         }
 
     def load(self, state: dict) -> None:
@@ -174,6 +198,8 @@ class Memory:
         # Before patterns were kept, every trial counted under all its decisions.
         stored = state.get("patterns", [None] if keys else [])
         self.patterns = {None if p is None else tuple(p) for p in stored}
+        best = state.get("best")  # checkpoints written before it was kept: none
+        self.best = None if best is None else BestTrial.from_row(best)
         self.best_at = {
             (int(t), int(a)): (r, u, int(n)) for t, a, r, u, n in state.get("best_at", [])
         }

@@ -69,13 +69,21 @@ def check_settings(c: dict[str, Any], update_every_given: int | None) -> int | N
     return None if stride == c["batch_size"] else stride  # the same schedule, same fingerprint
 
 
-def check_numeric(numeric: str, numeric_bins: int, numeric_value: str) -> None:
+def check_numeric(
+    numeric: str, numeric_bins: int, numeric_value: str, refine_best: float = 0.0
+) -> None:
     if numeric not in NUMERIC_MODES:
         raise ValueError(f"numeric must be one of {NUMERIC_MODES}, got {numeric!r}")
     if not isinstance(numeric_bins, int) or isinstance(numeric_bins, bool) or numeric_bins < 2:
         raise ValueError(f"numeric_bins must be an integer >= 2, got {numeric_bins!r}")
     if numeric_value not in NUMERIC_VALUES:
         raise ValueError(f"numeric_value must be one of {NUMERIC_VALUES}, got {numeric_value!r}")
+    if isinstance(refine_best, bool) or not isinstance(refine_best, int | float):
+        raise ValueError(f"refine_best must be a number in [0, 1], got {refine_best!r}")
+    if not 0 <= refine_best <= 1:
+        raise ValueError(
+            f"refine_best must be in [0, 1] (a share of the trials), got {refine_best}"
+        )
 
 
 def learner_settings(n_choices: tuple[int, ...], settings: dict) -> LearnerSettings:

@@ -43,8 +43,9 @@ class PPOLSTMSampler(BaseSampler):
     5 trials on the last 30, rank advantages, the 10 best architectures replayed (weight 1.8 /
     number of decisions, at most 0.3), a learning rate of 0.1 / number of decisions, and no
     architecture evaluated twice (a combination of numeric intervals: up to ``max_visits`` = 30
-    trials, each a new draw inside them, mostly around the interval's best value so far;
-    README: "Results").
+    trials, each a new draw inside them, mostly around the interval's best value so far; and
+    in ``refine_best`` = 0.3 of the trials, the best trial's numeric values moved together by
+    one random step; README: "Results").
     ``preset="nasnet-paper"`` (``PPOLSTMSampler.paper()``) is the published controller
     (one-layer LSTM of 100 units, learning rate 0.00035, entropy weight 1e-5, EMA baseline
     0.95, 20 architectures per update). Arguments passed explicitly override the preset.
@@ -86,6 +87,7 @@ class PPOLSTMSampler(BaseSampler):
         numeric: str = "policy",
         numeric_bins: int = 10,
         numeric_value: str | None = None,
+        refine_best: float | None = None,
         artifact_store: Any = None,
         independent_sampler: BaseSampler | None = None,
         scalarization: rewards.Scalarization = None,
@@ -94,9 +96,10 @@ class PPOLSTMSampler(BaseSampler):
         given = {k: v for k, v in locals().items() if k in presets.PAPER}
         c = presets.resolve(preset, given)  # the preset's value for every argument left as None
         stride = options.check_settings(c, update_every)
-        options.check_numeric(numeric, numeric_bins, c["numeric_value"])
+        options.check_numeric(numeric, numeric_bins, c["numeric_value"], c["refine_best"])
         self._numeric = numeric
         self._numeric_value = c["numeric_value"]
+        self._refine_best = float(c["refine_best"])
         self._max_visits = c["max_visits"]
         self._user_space = None if search_space is None else policy_part(search_space, numeric)
         if self._user_space == {}:
@@ -186,6 +189,8 @@ class PPOLSTMSampler(BaseSampler):
                     self._rng,
                     self._numeric_value,
                     learner.memory.near,
+                    learner.memory.best,
+                    self._refine_best,
                 )
             _storage.write_trial_record(study, trial, record)
         for name, distribution in search_space.items():

@@ -14,7 +14,8 @@ the value is drawn inside it, so the action is recovered from the stored value: 
 third of a percent to half of its width, so the search refines below an interval's width. Such a
 step may cross into the neighbouring interval; that trial's actions then differ from its
 rollout's, and like an enqueued trial it is not in PPO's ratio (lineage.py) but counts
-everywhere else (baseline, visits, elites, best positions).
+everywhere else (baseline, visits, elites, best positions). With `refine_best`, a share of the
+trials instead take the best trial's numeric values and move them all by one joint step.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from optuna.distributions import json_to_distribution
 from optuna.trial import TrialState
 
 from . import _storage
+from .memory import BestTrial
 
 
 Space = dict[str, BaseDistribution]
@@ -151,14 +153,55 @@ def values_of(
     rng: np.random.RandomState,
     numeric_value: str,
     best_of: Callable[[int, int], tuple[float, int] | None],
+    best: BestTrial | None = None,
+    refine_best: float = 0.0,
 ) -> dict[str, Any]:
     """The values that `actions` stand for, decision by decision; `best_of(t, a)`: the best
-    position seen in interval a of decision t and the trials there (numeric_value="local")."""
+    position seen in interval a of decision t and the trials there (numeric_value="local");
+    with probability `refine_best`, if `actions` make the same choices as `best`, the numeric
+    decisions `best` used step from its values instead."""
     values = {}
+    stepped = step_from_best(best, refine_best, rng) if _same_choices(best, actions) else {}
     for t, ((name, d), a) in enumerate(zip(space.items(), actions, strict=False)):
+        if t in stepped:
+            interval, position = stepped[t]
+            values[name] = value_of(d, interval, bins, rng, near=position)
+            continue
         near = local_start(best_of(t, a), rng) if numeric_value == "local" else None
         values[name] = value_of(d, a, bins, rng, numeric_value == "centre", near)
     return values
+
+
+def step_from_best(
+    best: BestTrial | None, share: float, rng: np.random.RandomState
+) -> dict[int, tuple[int, float]]:
+    """With probability `share`: every numeric decision the best trial used, as (its interval,
+    a position around its value). One normal step for all of them, its scale log-uniform from
+    0.003 to 0.5 of an interval as in `local_position`: the parameters move together, so a ridge
+    between them (the best learning rate moving with the depth) is climbed, where steps of one
+    decision at a time only slide along it. Else (and with no best yet) none."""
+    if best is None or not share or rng.uniform() >= share:
+        return {}
+    scale = 10 ** rng.uniform(-2.5, -0.3)
+    return {
+        t: (best.actions[t], float(np.clip(p + rng.normal() * scale, -1.0, 2.0 - 1e-9)))
+        for t, p in enumerate(best.positions)
+        if p is not None
+    }
+
+
+def _same_choices(best: BestTrial | None, actions: Sequence[int]) -> bool:
+    """Whether `actions` agree with `best` on every decision it used that is not a numeric
+    interval (its categorical choices, its branch): only then are its numeric values the ones
+    to refine (the mixed space's best x moves with a categorical; BENCHMARKS 17)."""
+    if best is None:
+        return False
+    return all(
+        position is not None or (best.used is not None and not best.used[t]) or a == b
+        for t, (position, a, b) in enumerate(
+            zip(best.positions, best.actions, actions, strict=False)
+        )
+    )
 
 
 def local_start(best: tuple[float, int] | None, rng: np.random.RandomState) -> float | None:

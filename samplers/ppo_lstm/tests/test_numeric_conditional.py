@@ -167,11 +167,18 @@ def test_a_learning_rate_given_stays_as_the_space_grows() -> None:
     assert sampler._lineage.learner.grown and sampler._lineage.learner.optimizer.lr == 0.003
 
 
-@pytest.mark.parametrize("numeric_value", ["uniform", "local"])
-def test_with_the_full_space_given_no_trial_is_left_out_of_learning(numeric_value) -> None:
-    sampler = PPOLSTMSampler(search_space=BRANCH_SPACE, seed=0, numeric_value=numeric_value)
+@pytest.mark.parametrize(
+    ("numeric_value", "refine_best"), [("uniform", 0.0), ("local", 0.0), ("local", 0.3)]
+)
+def test_with_the_full_space_given_no_trial_is_left_out_of_learning(
+    numeric_value, refine_best
+) -> None:
+    sampler = PPOLSTMSampler(
+        search_space=BRANCH_SPACE, seed=0, numeric_value=numeric_value, refine_best=refine_best
+    )
     study, _ = _last_mean(sampler, branches, 60)
-    # A local step across an interval's edge leaves its rollout: the only trials not trained on.
+    # A local step across an interval's edge, or a step from the best trial to other intervals,
+    # leaves its rollout: the only trials not trained on.
     crossed = [
         any(
             action_of(BRANCH_SPACE[name], value, 10) != drawn
@@ -183,7 +190,7 @@ def test_with_the_full_space_given_no_trial_is_left_out_of_learning(numeric_valu
         )
         for t in study.trials
     ]
-    assert (numeric_value == "local") == any(crossed)
+    assert (numeric_value == "local" or refine_best > 0) == any(crossed)
     updates = PPOLSTMSampler.diagnostics(study)
     window, every = DEFAULT["batch_size"], DEFAULT["update_every"]
     assert isinstance(window, int) and isinstance(every, int)
@@ -305,7 +312,8 @@ def test_max_visits_lets_an_interval_combination_be_drawn_again_up_to_its_share(
 
     counts = {}
     for visits in (1, 3):
-        sampler = PPOLSTMSampler(search_space=space, seed=0, max_visits=visits)
+        # refine_best off: its steps from the best trial are not rollouts, and not capped
+        sampler = PPOLSTMSampler(search_space=space, seed=0, max_visits=visits, refine_best=0.0)
         study = optuna.create_study(direction="maximize", sampler=sampler)
         study.optimize(objective, n_trials=25)  # below the 30 that 3 each allow
         per_bin = np.bincount([action_of(space["x"], t.params["x"], 10) for t in study.trials])
