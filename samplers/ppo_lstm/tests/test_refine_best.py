@@ -13,15 +13,11 @@ import pytest
 
 from .. import PPOLSTMSampler
 from ..memory import BestTrial
-from ..memory import Entry
 from ..memory import Memory
 from ..space import action_of
 from ..space import step_from_best
 from ..space import values_of
-
-
-def _entry(number: int, reward: float, actions: tuple[int, ...]) -> Entry:
-    return Entry(number, reward, 0.0, actions, None, None)
+from .test_local_values import _entry
 
 
 def test_the_memory_keeps_the_best_numeric_trial_through_a_checkpoint() -> None:
