@@ -142,8 +142,15 @@ def local_position(near: float, rng: np.random.RandomState) -> float:
     """A position around `near`: a normal step whose scale is log-uniform from 0.003 to 0.5 of the
     interval (coarse moves and fine ones alike, no schedule). Below 0 or from 1 on it lies in a
     neighbouring interval (at most one away): a best value near an edge may be better across it."""
-    scale = 10 ** rng.uniform(-2.5, -0.3)
-    return float(np.clip(near + rng.normal() * scale, -1.0, 2.0 - 1e-9))
+    return _stepped(near, _step_scale(rng), rng)
+
+
+def _step_scale(rng: np.random.RandomState) -> float:
+    return 10 ** rng.uniform(-2.5, -0.3)
+
+
+def _stepped(position: float, scale: float, rng: np.random.RandomState) -> float:
+    return float(np.clip(position + rng.normal() * scale, -1.0, 2.0 - 1e-9))
 
 
 def values_of(
@@ -161,7 +168,7 @@ def values_of(
     with probability `refine_best`, if `actions` make the same choices as `best`, the numeric
     decisions `best` used step from its values instead."""
     values = {}
-    stepped = step_from_best(best, refine_best, rng) if _same_choices(best, actions) else {}
+    stepped = step_from_best(best, actions, refine_best, rng)
     for t, ((name, d), a) in enumerate(zip(space.items(), actions, strict=False)):
         if t in stepped:
             interval, position = stepped[t]
@@ -173,18 +180,19 @@ def values_of(
 
 
 def step_from_best(
-    best: BestTrial | None, share: float, rng: np.random.RandomState
+    best: BestTrial | None, actions: Sequence[int], share: float, rng: np.random.RandomState
 ) -> dict[int, tuple[int, float]]:
-    """With probability `share`: every numeric decision the best trial used, as (its interval,
-    a position around its value). One normal step for all of them, its scale log-uniform from
-    0.003 to 0.5 of an interval as in `local_position`: the parameters move together, so a ridge
-    between them (the best learning rate moving with the depth) is climbed, where steps of one
-    decision at a time only slide along it. Else (and with no best yet) none."""
-    if best is None or not share or rng.uniform() >= share:
+    """If `actions` make the best trial's choices, with probability `share`: every numeric
+    decision the best trial used, as (its interval, a position around its value). One scale
+    for all of them, as in `local_position`: the parameters move together, so a ridge between
+    them (the best learning rate moving with the depth) is climbed, where steps of one decision
+    at a time only slide along it. Else (and with no best yet) none, and nothing is drawn."""
+    if not share or not _same_choices(best, actions) or rng.uniform() >= share:
         return {}
-    scale = 10 ** rng.uniform(-2.5, -0.3)
+    assert best is not None  # _same_choices is False without one
+    scale = _step_scale(rng)
     return {
-        t: (best.actions[t], float(np.clip(p + rng.normal() * scale, -1.0, 2.0 - 1e-9)))
+        t: (best.actions[t], _stepped(p, scale, rng))
         for t, p in enumerate(best.positions)
         if p is not None
     }

@@ -40,7 +40,7 @@ def test_a_step_moves_every_numeric_value_the_best_used_by_one_scale() -> None:
     rng = np.random.RandomState(0)
     offsets = []
     for _ in range(2000):
-        stepped = step_from_best(best, 1.0, rng)
+        stepped = step_from_best(best, (2, 0, 0), 1.0, rng)
         assert sorted(stepped) == [1, 2]  # the categorical decision 0 keeps the rollout's
         assert (stepped[1][0], stepped[2][0]) == (5, 7)
         offsets.append((stepped[1][1] - 0.5, stepped[2][1] - 0.25))
@@ -49,7 +49,9 @@ def test_a_step_moves_every_numeric_value_the_best_used_by_one_scale() -> None:
     # one scale for both: their sizes go together (independent scales: about 0)
     assert np.corrcoef(np.log(a), np.log(b))[0, 1] > 0.5
     state = rng.get_state()[1].copy()
-    assert step_from_best(best, 0.0, rng) == {} and step_from_best(None, 1.0, rng) == {}
+    assert step_from_best(best, (2, 0, 0), 0.0, rng) == {}
+    assert step_from_best(best, (1, 5, 7), 1.0, rng) == {}  # another choice
+    assert step_from_best(None, (2, 0, 0), 1.0, rng) == {}
     assert (rng.get_state()[1] == state).all()  # nothing drawn: other spaces keep their bits
 
 
