@@ -27,6 +27,7 @@ from .learner import Learner
 from .learner import Sample
 from .settings import LearnerSettings
 from .space import action_of
+from .space import cell_sizes
 from .space import holds_many
 from .space import is_decidable
 from .space import n_actions
@@ -68,6 +69,7 @@ class Lineage:
         self._joined = False
         self._next_load_check = 0
         self.warned: set[str] = set()  # parameters warned about, once each
+        self._sizes: list[list[float]] = []  # cell_sizes of the space, as long as it
         self._finished: dict[int, FrozenTrial] = {}  # trials of the batch being waited for
         # id(given) -> (given, ours, given == ours): trials asked with one space share its
         # distribution objects, and comparing two (every choice) costs more than the rest.
@@ -98,6 +100,13 @@ class Lineage:
         interval (another trial of it is a new draw inside), else 1."""
         many = any(holds_many(d, self.bins) for d in self.space.values())
         return max_visits if many else 1
+
+    def cell_sizes(self) -> list[list[float]]:
+        """Per decision, how many values each action stands for (space.cell_sizes); computed
+        again only when the space grows."""
+        if len(self._sizes) != len(self.space):
+            self._sizes = [cell_sizes(d, self.bins) for d in self.space.values()]
+        return self._sizes
 
     def warn_changed(self, name: str, given: BaseDistribution, source: str = "") -> None:
         """Once per parameter: its distribution is not the one the policy decides it as."""

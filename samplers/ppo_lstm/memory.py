@@ -12,7 +12,10 @@
   and a rollout is looked up under every pattern seen;
 - the best position inside each numeric interval: per (decision, interval), where inside it the
   best-rewarded trial's value lay, for `numeric_value="local"` draws;
-- the best trial with a numeric value: its actions and positions, for `refine_best` steps.
+- the best trial with a numeric value: its actions and positions, for `refine_best` steps;
+- the configurations: per trial, the digest of its used actions and of where its numeric
+  values lie inside their intervals, so that a draw of values a trial already had is redrawn
+  (fresh_values.py).
 
 All of it is filled in trial-number order from the batches, so every process holds the same,
 and it travels in the checkpoint.
@@ -24,6 +27,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 import hashlib
+import math
 
 import numpy as np
 import torch
@@ -76,6 +80,23 @@ def used_digest(actions: Sequence[int], used: Sequence[bool] | None) -> int:
     return digest(masked)
 
 
+def config_digest(
+    actions: Sequence[int], positions: Sequence[float | None], used: Sequence[bool] | None
+) -> int:
+    """The digest of a configuration: the decisions `used` (None: all) with the positions of
+    their numeric values (None: a choice), the others left out as in `used_digest`. A grid value
+    lies at its cell's middle, so equal values give equal positions."""
+    keep = [True] * len(actions) if used is None else list(used)
+    rows = [
+        (a, np.nan if p is None else p) if u else (-1, np.nan)
+        for a, p, u in zip(actions, positions, keep, strict=False)
+    ]
+    while rows and rows[-1][0] == -1:
+        rows.pop()
+    raw = np.asarray(rows, dtype=np.float64).tobytes()
+    return int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "little") >> 1
+
+
 class Memory:
     def __init__(self, elite_size: int) -> None:
         self.window: deque[Entry] = deque()
@@ -86,6 +107,8 @@ class Memory:
         # (decision, interval) -> (best reward, its position, trials)
         self.best_at: dict[tuple[int, int], tuple[float, float, int]] = {}
         self.best: BestTrial | None = None  # the best trial with a numeric value
+        # config_digest of the trials with a reward that had a numeric value or used a branch
+        self.configs: set[int] = set()
 
     def add(self, entry: Entry, positions: Sequence[float | None] | None = None) -> None:
         """Remember a scored trial; `positions`: where inside its interval each numeric
@@ -106,6 +129,9 @@ class Memory:
         key = used_digest(entry.actions, entry.used)
         self.visits[key] = self.visits.get(key, 0) + 1
         self.patterns.add(entry.used)
+        if positions is not None or entry.used is not None:  # else the visits tell it all
+            at = positions if positions is not None else (None,) * len(entry.actions)
+            self.configs.add(config_digest(entry.actions, at, entry.used))
         if not self.elite_size:
             return
         same = [e for e in self.elites if e.actions == entry.actions]
@@ -119,6 +145,30 @@ class Memory:
         """Trials with a reward that a trial of `actions` would repeat (the most under any
         pattern of used decisions seen)."""
         return max((self.visits.get(used_digest(actions, p), 0) for p in self.patterns), default=0)
+
+    def has_room(
+        self, actions: Sequence[int], limit: int, sizes: Sequence[Sequence[float]] | None = None
+    ) -> bool:
+        """Whether a trial of `actions` would be new: under every pattern of used decisions seen,
+        fewer trials with a reward than `limit` and than the configurations the used intervals
+        hold together (`sizes[t][a]`: values that action a of decision t stands for; None: no
+        limit but `limit`), so that a combination whose every value was tried is skipped."""
+        for pattern in self.patterns:
+            room: float = limit
+            if sizes is not None:
+                used = [True] * len(actions) if pattern is None else pattern
+                room = min(
+                    limit,
+                    math.prod(sizes[t][a] for t, (a, u) in enumerate(zip(actions, used)) if u),
+                )
+            if self.visits.get(used_digest(actions, pattern), 0) >= room:
+                return False
+        return True
+
+    def knows_config(self, actions: Sequence[int], positions: Sequence[float | None]) -> bool:
+        """Whether a trial with a reward had this configuration (under any pattern of used
+        decisions seen: what it drew for the other branches is not asked)."""
+        return any(config_digest(actions, positions, p) in self.configs for p in self.patterns)
 
     def near(self, decision: int, action: int) -> tuple[float, int] | None:
         """The position of the best trial's value inside interval `action` of `decision`, and
@@ -171,6 +221,7 @@ class Memory:
             ],
             "best_at": [[t, a, *best] for (t, a), best in sorted(self.best_at.items())],
             "best": None if self.best is None else self.best.row(),
+            "configs": torch.tensor(sorted(self.configs), dtype=torch.int64),
         }
 
     def load(self, state: dict) -> None:
@@ -200,6 +251,8 @@ class Memory:
         self.patterns = {None if p is None else tuple(p) for p in stored}
         best = state.get("best")  # checkpoints written before it was kept: none
         self.best = None if best is None else BestTrial.from_row(best)
+        # Checkpoints written before configurations were kept: none (they are redrawn from then on).
+        self.configs = set(state["configs"].tolist()) if "configs" in state else set()
         self.best_at = {
             (int(t), int(a)): (r, u, int(n)) for t, a, r, u, n in state.get("best_at", [])
         }

@@ -54,6 +54,7 @@ class RolloutQueue:
         rng: np.random.RandomState,
         deduplicate: bool = False,
         visit_limit: int = 1,
+        sizes: list[list[float]] | None = None,
     ) -> tuple[list[int], list[float]]:
         """The next rollout of `learner`'s current weights, for trial `number`. With
         `deduplicate`, one evaluated fewer than `visit_limit` times."""
@@ -69,7 +70,9 @@ class RolloutQueue:
         memory = learner.memory
 
         def is_new(actions: list[int]) -> bool:
-            return digest(actions) not in self._handed and memory.visits_of(actions) < visit_limit
+            return digest(actions) not in self._handed and memory.has_room(
+                actions, visit_limit, sizes
+            )
 
         for tried in range(MAX_PROPOSALS):
             # After a known one, refill 8 at a time: one draw's fixed cost, not one per proposal.

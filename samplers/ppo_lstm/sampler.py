@@ -21,6 +21,7 @@ from . import _storage
 from . import options
 from . import presets
 from . import rewards
+from .fresh_values import FreshValues
 from .lineage import actions_of_params
 from .lineage import Lineage
 from .ppo import PPOSettings
@@ -129,6 +130,7 @@ class PPOLSTMSampler(BaseSampler):
         self._space: Space | None = None
         self._lineage: Lineage | None = None  # made once the policy's space is known
         self._rollouts = RolloutQueue()  # drawn ahead, a batch window's worth at a time
+        self._fresh = FreshValues()  # numeric values: no configuration twice
         self._lock = threading.Lock()
 
     @classmethod
@@ -167,12 +169,10 @@ class PPOLSTMSampler(BaseSampler):
         ):
             with self._lock:
                 learner = lineage.learner
+                limit = lineage.visit_limit(self._max_visits)  # 1: every decision a choice
+                sizes = lineage.cell_sizes() if limit > 1 else None
                 actions, log_probs = self._rollouts.next(
-                    learner,
-                    trial.number,
-                    self._rng,
-                    self._deduplicate,
-                    lineage.visit_limit(self._max_visits),
+                    learner, trial.number, self._rng, self._deduplicate, limit, sizes
                 )
                 actions, log_probs = actions[: len(search_space)], log_probs[: len(search_space)]
                 record = {
@@ -182,16 +182,26 @@ class PPOLSTMSampler(BaseSampler):
                     "u": lineage.unrecorded,
                 }
                 lineage.unrecorded = []
-                params = values_of(
-                    lineage.space,
-                    actions,
-                    lineage.bins,
-                    self._rng,
-                    self._numeric_value,
-                    learner.memory.near,
-                    learner.memory.best,
-                    self._refine_best,
-                )
+
+                def draw(uniform: bool) -> dict[str, Any]:
+                    return values_of(
+                        lineage.space,
+                        actions,
+                        lineage.bins,
+                        self._rng,
+                        "uniform" if uniform else self._numeric_value,
+                        learner.memory.near,
+                        learner.memory.best,
+                        0.0 if uniform else self._refine_best,
+                    )
+
+                if self._deduplicate and limit > 1:
+                    learned = learner.version * learner.settings.stride
+                    params = self._fresh.draw(
+                        draw, lineage.space, lineage.bins, learner.memory, trial.number, learned
+                    )
+                else:
+                    params = draw(False)
             _storage.write_trial_record(study, trial, record)
         for name, distribution in search_space.items():
             if name not in params:
@@ -239,6 +249,7 @@ class PPOLSTMSampler(BaseSampler):
     def reseed_rng(self) -> None:
         self._rng.seed()
         self._rollouts.clear()
+        self._fresh.clear()
         self._independent.reseed_rng()
 
     # -- public extras --------------------------------------------------------------------------

@@ -229,6 +229,17 @@ def holds_many(distribution: BaseDistribution, bins: int) -> bool:
     return _grid_starts(distribution, bins) is None or _grid_size(distribution) > bins
 
 
+def cell_sizes(distribution: BaseDistribution, bins: int) -> list[float]:
+    """How many values each action stands for: 1 for a choice, the grid points of a discrete
+    interval, infinitely many in a continuous one."""
+    if isinstance(distribution, CategoricalDistribution):
+        return [1.0] * len(distribution.choices)
+    grid = _grid_starts(distribution, bins)
+    if grid is None:
+        return [math.inf] * bins
+    return [float(_cell(distribution, grid, a)[1]) for a in range(len(grid))]
+
+
 def _domain(distribution: Any, value: float) -> tuple[float, float, float]:
     if distribution.log:
         return math.log(distribution.low), math.log(distribution.high), math.log(value)
