@@ -12,13 +12,13 @@ import optuna
 import torch
 
 from . import _storage
+from .draws import NUMERIC_VALUES
 from .learner import per_decision_elite_weight
 from .learner import per_decision_rate
 from .learner import policy_weights
 from .settings import ADVANTAGES
 from .settings import LearnerSettings
 from .space import NUMERIC_MODES
-from .space import NUMERIC_VALUES
 
 
 _INTEGER_SETTINGS = ("hidden_size", "embedding_size", "batch_size", "update_every", "epochs",

@@ -49,7 +49,7 @@ DEFAULT = dict(
     # mostly chance, and a noisy reward's elites its luckiest draws)
     elite_weight="per-decision",
     deduplicate=True,
-    # Inside the interval the policy chose, draw around the best value seen there (space.py), and
+    # Inside the interval the policy chose, draw around the best value seen there (draws.py), and
     # let a combination of intervals have up to 30 trials: each is a new point near the best, so
     # the search refines below an interval's width (BENCHMARKS 16). 100 let the policy settle
     # early on one branch; with uniform draws 3 was best.

@@ -21,6 +21,7 @@ from . import _storage
 from . import options
 from . import presets
 from . import rewards
+from .draws import values_of
 from .fresh_values import FreshValues
 from .lineage import actions_of_params
 from .lineage import Lineage
@@ -31,7 +32,6 @@ from .space import frozen_space
 from .space import n_actions
 from .space import policy_part
 from .space import Space
-from .space import values_of
 
 
 _logger = optuna.logging.get_logger(__name__)

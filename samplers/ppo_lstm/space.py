@@ -9,20 +9,14 @@ Parameters first seen later join at the end (lineage.py), in the order the trial
 A categorical decision's actions are its choices. An Int or Float parameter is cut into
 `bins` intervals (uniform in the log domain for log ones, on the step grid for stepped ones; a
 grid with no more points than `bins` gets one action per point); the action is the interval and
-the value is drawn inside it, so the action is recovered from the stored value: uniformly, or
-(numeric_value="local") mostly around the best value seen in that interval, with steps from a
-third of a percent to half of its width, so the search refines below an interval's width. Such a
-step may cross into the neighbouring interval; that trial's actions then differ from its
-rollout's, and like an enqueued trial it is not in PPO's ratio (lineage.py) but counts
-everywhere else (baseline, visits, elites, best positions). With `refine_best`, a share of the
-trials instead take the best trial's numeric values and move them all by one joint step.
+the value is drawn inside it (where inside: draws.py), so the action is recovered from the
+stored value. A position inside an interval is in [0, 1); a value at a position below 0 or from
+1 on lies in the neighbouring interval.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from collections.abc import Mapping
-from collections.abc import Sequence
 import math
 from typing import Any
 
@@ -37,13 +31,10 @@ from optuna.distributions import json_to_distribution
 from optuna.trial import TrialState
 
 from . import _storage
-from .memory import BestTrial
 
 
 Space = dict[str, BaseDistribution]
 NUMERIC_MODES = ("policy", "random")
-NUMERIC_VALUES = ("uniform", "centre", "local")
-LOCAL_HALF = 5  # numeric_value="local": trials in an interval before half its draws are local
 STUCK_AFTER = 20  # complete trials after which a still-running earlier one stops blocking _infer
 
 
@@ -89,17 +80,15 @@ def value_of(
     action: int,
     bins: int,
     rng: np.random.RandomState,
-    centre: bool = False,
-    near: float | None = None,
+    at: float | None = None,
 ) -> Any:
-    """A value that `action` stands for: the choice, or a uniform draw inside the interval
-    (`centre`: its middle; `near`: a draw around that position in it, which may step into a
-    neighbouring interval, see `local_position`)."""
+    """A value that `action` stands for: the choice, or the value at position `at` of the
+    interval (None: a uniform draw; below 0 or from 1 on: in the neighbouring interval, at most
+    one away; past the range's end: its last value inside)."""
     if isinstance(distribution, CategoricalDistribution):
         return distribution.choices[action]
     assert isinstance(distribution, IntDistribution | FloatDistribution)
     grid = _grid_starts(distribution, bins)
-    at = 0.5 if centre else None if near is None else local_position(near, rng)
     if at is not None and not 0 <= at < 1:  # a local step into the neighbour, in its widths
         n = bins if grid is None else len(grid)
         action, at = (action - 1, at + 1) if at < 0 else (action + 1, at - 1)
@@ -136,90 +125,6 @@ def position_of(distribution: BaseDistribution, value: Any, action: int, bins: i
         return min(max((x - low) / (high - low) * bins - action, 0.0), 1 - 1e-9)
     start, count = _cell(distribution, grid, action)
     return (_grid_index(distribution, internal) - start + 0.5) / count
-
-
-def local_position(near: float, rng: np.random.RandomState) -> float:
-    """A position around `near`: a normal step whose scale is log-uniform from 0.003 to 0.5 of the
-    interval (coarse moves and fine ones alike, no schedule). Below 0 or from 1 on it lies in a
-    neighbouring interval (at most one away): a best value near an edge may be better across it."""
-    return _stepped(near, _step_scale(rng), rng)
-
-
-def _step_scale(rng: np.random.RandomState) -> float:
-    return 10 ** rng.uniform(-2.5, -0.3)
-
-
-def _stepped(position: float, scale: float, rng: np.random.RandomState) -> float:
-    return float(np.clip(position + rng.normal() * scale, -1.0, 2.0 - 1e-9))
-
-
-def values_of(
-    space: Space,
-    actions: Sequence[int],
-    bins: int,
-    rng: np.random.RandomState,
-    numeric_value: str,
-    best_of: Callable[[int, int], tuple[float, int] | None],
-    best: BestTrial | None = None,
-    refine_best: float = 0.0,
-) -> dict[str, Any]:
-    """The values that `actions` stand for, decision by decision; `best_of(t, a)`: the best
-    position seen in interval a of decision t and the trials there (numeric_value="local");
-    with probability `refine_best`, if `actions` make the same choices as `best`, the numeric
-    decisions `best` used step from its values instead."""
-    values = {}
-    stepped = step_from_best(best, actions, refine_best, rng)
-    for t, ((name, d), a) in enumerate(zip(space.items(), actions, strict=False)):
-        if t in stepped:
-            interval, position = stepped[t]
-            values[name] = value_of(d, interval, bins, rng, near=position)
-            continue
-        near = local_start(best_of(t, a), rng) if numeric_value == "local" else None
-        values[name] = value_of(d, a, bins, rng, numeric_value == "centre", near)
-    return values
-
-
-def step_from_best(
-    best: BestTrial | None, actions: Sequence[int], share: float, rng: np.random.RandomState
-) -> dict[int, tuple[int, float]]:
-    """If `actions` make the best trial's choices, with probability `share`: every numeric
-    decision the best trial used, as (its interval, a position around its value). One scale
-    for all of them, as in `local_position`: the parameters move together, so a ridge between
-    them (the best learning rate moving with the depth) is climbed, where steps of one decision
-    at a time only slide along it. Else (and with no best yet) none, and nothing is drawn."""
-    if not share or not _same_choices(best, actions) or rng.uniform() >= share:
-        return {}
-    assert best is not None  # _same_choices is False without one
-    scale = _step_scale(rng)
-    return {
-        t: (best.actions[t], _stepped(p, scale, rng))
-        for t, p in enumerate(best.positions)
-        if p is not None
-    }
-
-
-def _same_choices(best: BestTrial | None, actions: Sequence[int]) -> bool:
-    """Whether `actions` agree with `best` on every decision it used that is not a numeric
-    interval (its categorical choices, its branch): only then are its numeric values the ones
-    to refine (the mixed space's best x moves with a categorical; BENCHMARKS 17)."""
-    if best is None:
-        return False
-    return all(
-        position is not None or (best.used is not None and not best.used[t]) or a == b
-        for t, (position, a, b) in enumerate(
-            zip(best.positions, best.actions, actions, strict=False)
-        )
-    )
-
-
-def local_start(best: tuple[float, int] | None, rng: np.random.RandomState) -> float | None:
-    """numeric_value="local": the interval's best position to draw around, or None for a uniform
-    draw. After n trials in the interval, local with probability n / (n + LOCAL_HALF): a new
-    interval is explored uniformly first, a well-tried one mostly refined."""
-    if best is None:
-        return None
-    position, trials = best
-    return position if rng.uniform() < trials / (trials + LOCAL_HALF) else None
 
 
 def holds_many(distribution: BaseDistribution, bins: int) -> bool:

@@ -11,10 +11,10 @@ from optuna.distributions import FloatDistribution
 import pytest
 
 from .. import PPOLSTMSampler
+from ..draws import local_position
 from ..memory import Entry
 from ..memory import Memory
 from ..space import action_of
-from ..space import local_position
 from ..space import n_actions
 from ..space import position_of
 from ..space import value_of
@@ -29,13 +29,13 @@ def test_a_local_value_lies_in_its_interval_or_a_neighbour_and_maps_back(name) -
     moved = 0
     for action in range(n):
         for near in (0.0, 0.3, 0.999) * 20:
-            value = value_of(distribution, action, bins, rng, near=near)
+            value = value_of(distribution, action, bins, rng, local_position(near, rng))
             assert distribution._contains(distribution.to_internal_repr(value))
             landed = action_of(distribution, value, bins)
             assert landed is not None and abs(landed - action) <= 1
             moved += landed != action
             assert 0 <= position_of(distribution, value, landed, bins) < 1
-        centre = value_of(distribution, action, bins, rng, centre=True)
+        centre = value_of(distribution, action, bins, rng, 0.5)
         if distribution.step is None and not isinstance(distribution.low, int):
             assert position_of(distribution, centre, action, bins) == pytest.approx(0.5)
     assert 0 < moved < n * 60 / 2  # from a best value at an edge, up to half step across it

@@ -52,7 +52,7 @@ def test_every_value_maps_back_to_the_action_it_was_drawn_for(name) -> None:
             assert distribution._contains(distribution.to_internal_repr(value))
             assert action_of(distribution, value, bins) == action
             seen.add(value)
-        centre = value_of(distribution, action, bins, rng, centre=True)
+        centre = value_of(distribution, action, bins, rng, 0.5)
         assert action_of(distribution, centre, bins) == action
     assert min(seen) == pytest.approx(distribution.low, rel=0.2, abs=0.06)
     assert max(seen) == pytest.approx(distribution.high, rel=0.2, abs=0.06)

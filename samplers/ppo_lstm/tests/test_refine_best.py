@@ -12,11 +12,11 @@ from optuna.distributions import FloatDistribution
 import pytest
 
 from .. import PPOLSTMSampler
+from ..draws import step_from_best
+from ..draws import values_of
 from ..memory import BestTrial
 from ..memory import Memory
 from ..space import action_of
-from ..space import step_from_best
-from ..space import values_of
 from .test_local_values import _entry
 
 
