@@ -7,8 +7,9 @@ integers, mostly does (on the conditional benchmark, before this, one MLP config
 evaluated 22 times in 1,000 trials). A configuration is a trial's used actions with where each
 numeric value lies inside its interval (memory.config_digest); a draw whose configuration has a
 reward, or was handed out by this worker and is not learned from yet, is drawn again uniformly
-inside the same intervals, up to MAX_REDRAWS times. A combination whose every value was tried
-gives a known one, so a draw always terminates.
+inside the same intervals, up to MAX_REDRAWS times; then the known one is used, so a draw
+always terminates. A combination gets no more trials than it holds configurations
+(Memory.has_room), so the policy moves on once every value of one was tried.
 """
 
 from __future__ import annotations

@@ -8,10 +8,10 @@ workers share a batch window, a draw is as large as the number this worker used 
 previous version, and never more than the trials left in the window.
 
 With `deduplicate`, a rollout of an architecture that already has a reward (or that this worker
-handed out and is still running) is skipped (a combination of numeric intervals: once it has
-had `visit_limit` trials, each a new draw inside them; in a conditional space, an evaluated
-trial's architecture is the decisions it used: memory.py) and the next one taken, up to
-`MAX_PROPOSALS` rollouts.
+handed out and is still running) is skipped and the next one taken, up to `MAX_PROPOSALS`
+rollouts. A combination of numeric intervals is skipped once it has had `visit_limit` trials,
+each a new draw inside them, or as many as it holds configurations (fresh_values.py). In a
+conditional space, an evaluated trial's architecture is the decisions it used (memory.py).
 If the policy still proposes only known ones, a random walk of one-decision changes from the
 last proposal finds a new neighbour (`MAX_WALK` steps; then the known one is used, so a nearly
 exhausted space still terminates). Such an action set is recorded with its log-probability
@@ -57,7 +57,8 @@ class RolloutQueue:
         sizes: list[list[float]] | None = None,
     ) -> tuple[list[int], list[float]]:
         """The next rollout of `learner`'s current weights, for trial `number`. With
-        `deduplicate`, one evaluated fewer than `visit_limit` times."""
+        `deduplicate`, one evaluated fewer than `visit_limit` times and than it holds
+        configurations (`sizes`: Memory.has_room)."""
         policy = learner.policy
         if policy is not self._policy or policy.revision != self._revision:
             if self._policy is not None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import collections
+import math
 
 import optuna
 from optuna.distributions import CategoricalDistribution
@@ -86,3 +87,17 @@ def test_a_known_draw_is_redrawn_uniformly_and_a_full_combination_still_ends() -
     assert len(asked) == 1 + MAX_REDRAWS  # nothing new: the last draw, after MAX_REDRAWS
     asked.clear()  # once trial 5 is learned from, only the memory counts
     assert fresh.draw(draw([new]), SPACE, 10, memory, 10, 10) == new and asked == [False]
+
+
+def test_a_combination_has_room_for_as_many_trials_as_its_used_intervals_hold_values() -> None:
+    memory = Memory(elite_size=0)
+    sizes = [[1.0, 1.0], [4.0, 2.0], [math.inf, math.inf]]  # a choice, a grid, a float
+    used = (True, True, False)  # the float belongs to another branch
+    for number, position in enumerate((0.25, 0.75)):
+        assert memory.has_room((0, 1, 0), 30, sizes)
+        memory.add(Entry(number, 1.0, 0.0, (0, 1, 0), (), 0, used), [None, position, None])
+    assert not memory.has_room((0, 1, 1), 30, sizes)  # both values of interval 1 were tried
+    assert memory.has_room((0, 0, 1), 30, sizes)  # interval 0 holds 4
+    assert not memory.has_room((0, 0, 1), 0, sizes)  # and max_visits still applies
+    assert memory.has_room((0, 1, 1), 3)  # without sizes: max_visits only, 2 of 3 used
+    assert not memory.has_room((0, 1, 1), 2)
