@@ -6,10 +6,13 @@ that a trial already had: a local step around an interval's best value, in a cel
 integers, mostly does (on the conditional benchmark, before this, one MLP configuration was
 evaluated 22 times in 1,000 trials). A configuration is a trial's used actions with where each
 numeric value lies inside its interval (memory.config_digest); a draw whose configuration has a
-reward, or was handed out by this worker and is not learned from yet, is drawn again uniformly
-inside the same intervals, up to MAX_REDRAWS times; then the known one is used, so a draw
-always terminates. A combination gets no more trials than it holds configurations
-(Memory.has_room), so the policy moves on once every value of one was tried.
+reward, or was handed out by this worker and is not learned from yet, is drawn again: first
+the same way (a local draw mostly finds an untried value next to the best), then uniformly inside
+the same intervals (which finds the last untried values of a small cell), MAX_REDRAWS times in
+all; then the known one is used, so a draw always terminates (uniform redraws only: -0.010 +/-
+0.004 at 100 trials on the conditional benchmark, 100 seeds; local ones first: -0.002,
+BENCHMARKS 18). A combination gets no more trials than it
+holds configurations (Memory.has_room), so the policy moves on once every value of one was tried.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from .space import position_of
 from .space import Space
 
 
-MAX_REDRAWS = 8
+MAX_REDRAWS = 16
+OWN_REDRAWS = 4  # the first redraws are drawn the sampler's own way, the others uniformly
 
 Config = tuple[list[int], list[float | None]]
 
@@ -43,15 +47,16 @@ class FreshValues:
         number: int,
         learned: int,
     ) -> dict[str, Any]:
-        """`draw(False)`, then `draw(True)` (uniform inside the intervals) while the values make
-        a known configuration; for trial `number`, trials below `learned` being in `memory`."""
+        """`draw(False)` (the sampler's own draw) while the values make a known configuration,
+        then `draw(True)` (uniform inside the intervals); for trial `number`, trials below
+        `learned` being in `memory`."""
         self._pending = {n: c for n, c in self._pending.items() if n >= learned}
         params = draw(False)
         config = configuration(space, params, bins)
-        for _ in range(MAX_REDRAWS):
+        for attempt in range(MAX_REDRAWS):
             if not self._known(config, memory):
                 break
-            params = draw(True)
+            params = draw(attempt >= OWN_REDRAWS)
             config = configuration(space, params, bins)
         self._pending[number] = config
         return params

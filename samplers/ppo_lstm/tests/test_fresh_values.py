@@ -14,6 +14,7 @@ from .. import PPOLSTMSampler
 from ..fresh_values import configuration
 from ..fresh_values import FreshValues
 from ..fresh_values import MAX_REDRAWS
+from ..fresh_values import OWN_REDRAWS
 from ..memory import config_digest
 from ..memory import Entry
 from ..memory import Memory
@@ -66,7 +67,7 @@ def test_the_memory_knows_configurations_under_the_patterns_seen_and_keeps_them(
     assert restored.configs == set()
 
 
-def test_a_known_draw_is_redrawn_uniformly_and_a_full_combination_still_ends() -> None:
+def test_a_known_draw_is_redrawn_and_a_full_combination_still_ends() -> None:
     memory = Memory(elite_size=0)
     memory.add(Entry(0, 1.0, 0.0, (1, 5), (), 0, None), [None, 0.625])
     asked: list[bool] = []
@@ -81,10 +82,11 @@ def test_a_known_draw_is_redrawn_uniformly_and_a_full_combination_still_ends() -
     known, new = {"kind": "b", "n": 23}, {"kind": "b", "n": 22}
     fresh = FreshValues()
     assert fresh.draw(draw([known, known, new]), SPACE, 10, memory, 5, 5) == new
-    assert asked == [False, True, True]
+    assert asked == [False, False, False]  # redrawn the sampler's own way first
     asked.clear()  # trial 6: 22 is handed out to trial 5 and not learned yet, 23 has a reward
     assert fresh.draw(draw([new, known]), SPACE, 10, memory, 6, 5) == known
-    assert len(asked) == 1 + MAX_REDRAWS  # nothing new: the last draw, after MAX_REDRAWS
+    # nothing new: the last draw, after MAX_REDRAWS, the uniform ones last
+    assert asked == [False] * (1 + OWN_REDRAWS) + [True] * (MAX_REDRAWS - OWN_REDRAWS)
     asked.clear()  # once trial 5 is learned from, only the memory counts
     assert fresh.draw(draw([new]), SPACE, 10, memory, 10, 10) == new and asked == [False]
 
