@@ -59,6 +59,12 @@ def check_settings(c: dict[str, Any], update_every_given: int | None) -> int | N
         raise ValueError(f"elite_weight must be >= 0 or 'per-decision', got {weight!r}")
     if c["elite_size"] < 0:
         raise ValueError("elite_size must be >= 0")
+    check_share("mutate_best", c["mutate_best"])
+    if c["mutate_best"] and not c["elite_size"]:
+        raise ValueError(
+            "mutate_best changes the best architecture, the first of the elites: it needs "
+            "elite_size >= 1 (or pass mutate_best=0)"
+        )
     stride = c["update_every"]
     if update_every_given is None and stride is not None:
         stride = min(stride, c["batch_size"])  # the preset's, for a batch_size passed smaller
@@ -78,12 +84,14 @@ def check_numeric(
         raise ValueError(f"numeric_bins must be an integer >= 2, got {numeric_bins!r}")
     if numeric_value not in NUMERIC_VALUES:
         raise ValueError(f"numeric_value must be one of {NUMERIC_VALUES}, got {numeric_value!r}")
-    if isinstance(refine_best, bool) or not isinstance(refine_best, int | float):
-        raise ValueError(f"refine_best must be a number in [0, 1], got {refine_best!r}")
-    if not 0 <= refine_best <= 1:
-        raise ValueError(
-            f"refine_best must be in [0, 1] (a share of the trials), got {refine_best}"
-        )
+    check_share("refine_best", refine_best)
+
+
+def check_share(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+    if not 0 <= value <= 1:
+        raise ValueError(f"{name} must be in [0, 1] (a share of the trials), got {value}")
 
 
 def learner_settings(n_choices: tuple[int, ...], settings: dict) -> LearnerSettings:

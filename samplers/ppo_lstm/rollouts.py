@@ -55,17 +55,34 @@ class RolloutQueue:
         deduplicate: bool = False,
         visit_limit: int = 1,
         sizes: list[list[float]] | None = None,
+        mutate_best: float = 0.0,
     ) -> tuple[list[int], list[float]]:
         """The next rollout of `learner`'s current weights, for trial `number`. With
         `deduplicate`, one evaluated fewer than `visit_limit` times and than it holds
-        configurations (`sizes`: Memory.has_room)."""
+        configurations (`sizes`: Memory.has_room). With probability `mutate_best`, the best
+        architecture so far with one decision changed instead."""
         policy = learner.policy
         if policy is not self._policy or policy.revision != self._revision:
             if self._policy is not None:
                 self._draw_size = max(1, self._used)
             self._policy, self._revision, self._queue, self._used = policy, policy.revision, [], 0
+        memory = learner.memory
+        if mutate_best and memory.elites and rng.uniform() < mutate_best:
+            return self._mutation(learner, number, rng, deduplicate, visit_limit, sizes)
         if not deduplicate:
             return self._pop(learner, number, rng)
+        is_new = self._is_new(learner, visit_limit, sizes)
+        for tried in range(MAX_PROPOSALS):
+            # After a known one, refill 8 at a time: one draw's fixed cost, not one per proposal.
+            actions, log_probs = self._pop(learner, number, rng, at_least=1 if tried == 0 else 8)
+            if is_new(actions):
+                return self._hand_out(actions, log_probs, number)
+        actions = _walk_to_new(actions, policy.n_choices, rng, is_new)
+        return self._hand_out(actions, policy.log_probs_of(actions), number)
+
+    def _is_new(
+        self, learner: Learner, visit_limit: int, sizes: list[list[float]] | None
+    ) -> Callable[[list[int]], bool]:
         learned = learner.version * learner.settings.stride  # trials below are in memory.visits
         self._handed = {d: n for d, n in self._handed.items() if n >= learned}
         memory = learner.memory
@@ -75,12 +92,26 @@ class RolloutQueue:
                 actions, visit_limit, sizes
             )
 
-        for tried in range(MAX_PROPOSALS):
-            # After a known one, refill 8 at a time: one draw's fixed cost, not one per proposal.
-            actions, log_probs = self._pop(learner, number, rng, at_least=1 if tried == 0 else 8)
-            if is_new(actions):
-                return self._hand_out(actions, log_probs, number)
-        actions = _walk_to_new(actions, policy.n_choices, rng, is_new)
+        return is_new
+
+    def _mutation(
+        self,
+        learner: Learner,
+        number: int,
+        rng: np.random.RandomState,
+        deduplicate: bool,
+        visit_limit: int,
+        sizes: list[list[float]] | None,
+    ) -> tuple[list[int], list[float]]:
+        """The best architecture (the first elite) with one decision changed at random (more, as
+        a walk, if that one is known); decisions that joined since it was scored as the policy
+        draws them. Recorded with its log-probability under the policy, like a walk's."""
+        policy = learner.policy
+        best = list(learner.memory.elites[0].actions or ())
+        if len(best) < len(policy.n_choices):
+            best += self._pop(learner, number, rng)[0][len(best) :]
+        is_new = self._is_new(learner, visit_limit, sizes) if deduplicate else lambda _: True
+        actions = _walk_to_new(best, policy.n_choices, rng, is_new)
         return self._hand_out(actions, policy.log_probs_of(actions), number)
 
     def _pop(

@@ -46,7 +46,8 @@ class PPOLSTMSampler(BaseSampler):
     architecture evaluated twice (a combination of numeric intervals: up to ``max_visits`` = 30
     trials, each a new draw inside them, mostly around the interval's best value so far; and
     in ``refine_best`` = 0.3 of the trials, the best trial's numeric values moved together by
-    one random step; README: "Results").
+    one random step); and in ``mutate_best`` = 0.2 of the trials, the best architecture so far
+    with one decision changed at random (README: "Results").
     ``preset="nasnet-paper"`` (``PPOLSTMSampler.paper()``) is the published controller
     (one-layer LSTM of 100 units, learning rate 0.00035, entropy weight 1e-5, EMA baseline
     0.95, 20 architectures per update). Arguments passed explicitly override the preset.
@@ -89,6 +90,7 @@ class PPOLSTMSampler(BaseSampler):
         numeric_bins: int = 10,
         numeric_value: str | None = None,
         refine_best: float | None = None,
+        mutate_best: float | None = None,
         artifact_store: Any = None,
         independent_sampler: BaseSampler | None = None,
         scalarization: rewards.Scalarization = None,
@@ -101,6 +103,7 @@ class PPOLSTMSampler(BaseSampler):
         self._numeric = numeric
         self._numeric_value = c["numeric_value"]
         self._refine_best = float(c["refine_best"])
+        self._mutate_best = float(c["mutate_best"])
         self._max_visits = c["max_visits"]
         self._user_space = None if search_space is None else policy_part(search_space, numeric)
         if self._user_space == {}:
@@ -172,7 +175,13 @@ class PPOLSTMSampler(BaseSampler):
                 limit = lineage.visit_limit(self._max_visits)  # 1: every decision a choice
                 sizes = lineage.cell_sizes() if limit > 1 else None
                 actions, log_probs = self._rollouts.next(
-                    learner, trial.number, self._rng, self._deduplicate, limit, sizes
+                    learner,
+                    trial.number,
+                    self._rng,
+                    self._deduplicate,
+                    limit,
+                    sizes,
+                    self._mutate_best,
                 )
                 actions, log_probs = actions[: len(search_space)], log_probs[: len(search_space)]
                 record = {
