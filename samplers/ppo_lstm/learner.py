@@ -244,6 +244,15 @@ def per_decision_elite_weight(n_decisions: int) -> float:
     return min(0.3, 1.8 / n_decisions)
 
 
+def per_decision_mutation(n_decisions: int) -> float:
+    """mutate_best "per-decision": 1.2 / number of decisions, at most 0.2 (0.2 for 6 decisions,
+    0.024 for 50). A one-decision change of the best is a large step among few decisions and a
+    hill climb there finds the top soon; among many it is a small one, and on a noisy reward
+    the best is the luckiest draw (0.2 on the 50-decision hidden target: 0.878 at 1,000 trials
+    against 0.948; BENCHMARKS 18)."""
+    return min(0.2, 1.2 / n_decisions)
+
+
 def _padded(values: Sequence, width: int, fill: object) -> list:
     return list(values) + [fill] * (width - len(values))
 

@@ -59,7 +59,8 @@ def check_settings(c: dict[str, Any], update_every_given: int | None) -> int | N
         raise ValueError(f"elite_weight must be >= 0 or 'per-decision', got {weight!r}")
     if c["elite_size"] < 0:
         raise ValueError("elite_size must be >= 0")
-    check_share("mutate_best", c["mutate_best"])
+    if c["mutate_best"] != "per-decision":
+        check_share("mutate_best", c["mutate_best"], " or 'per-decision'")
     if c["mutate_best"] and not c["elite_size"]:
         raise ValueError(
             "mutate_best changes the best architecture, the first of the elites: it needs "
@@ -87,11 +88,11 @@ def check_numeric(
     check_share("refine_best", refine_best)
 
 
-def check_share(name: str, value: Any) -> None:
+def check_share(name: str, value: Any, other: str = "") -> None:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+        raise ValueError(f"{name} must be a number in [0, 1]{other}, got {value!r}")
     if not 0 <= value <= 1:
-        raise ValueError(f"{name} must be in [0, 1] (a share of the trials), got {value}")
+        raise ValueError(f"{name} must be in [0, 1] (a share of the trials){other}, got {value}")
 
 
 def learner_settings(n_choices: tuple[int, ...], settings: dict) -> LearnerSettings:

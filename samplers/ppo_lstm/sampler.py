@@ -23,6 +23,7 @@ from . import presets
 from . import rewards
 from .draws import values_of
 from .fresh_values import FreshValues
+from .learner import per_decision_mutation
 from .lineage import actions_of_params
 from .lineage import Lineage
 from .ppo import PPOSettings
@@ -46,8 +47,8 @@ class PPOLSTMSampler(BaseSampler):
     architecture evaluated twice (a combination of numeric intervals: up to ``max_visits`` = 30
     trials, each a new draw inside them, mostly around the interval's best value so far; and
     in ``refine_best`` = 0.3 of the trials, the best trial's numeric values moved together by
-    one random step); and in ``mutate_best`` = 0.2 of the trials, the best architecture so far
-    with one decision changed at random (README: "Results").
+    one random step); and in ``mutate_best`` = 1.2 / number of decisions (at most 0.2) of the
+    trials, the best architecture so far with one decision changed at random (README: "Results").
     ``preset="nasnet-paper"`` (``PPOLSTMSampler.paper()``) is the published controller
     (one-layer LSTM of 100 units, learning rate 0.00035, entropy weight 1e-5, EMA baseline
     0.95, 20 architectures per update). Arguments passed explicitly override the preset.
@@ -90,7 +91,7 @@ class PPOLSTMSampler(BaseSampler):
         numeric_bins: int = 10,
         numeric_value: str | None = None,
         refine_best: float | None = None,
-        mutate_best: float | None = None,
+        mutate_best: float | str | None = None,
         artifact_store: Any = None,
         independent_sampler: BaseSampler | None = None,
         scalarization: rewards.Scalarization = None,
@@ -103,7 +104,7 @@ class PPOLSTMSampler(BaseSampler):
         self._numeric = numeric
         self._numeric_value = c["numeric_value"]
         self._refine_best = float(c["refine_best"])
-        self._mutate_best = float(c["mutate_best"])
+        self._mutate_best = c["mutate_best"]  # a share, or "per-decision"
         self._max_visits = c["max_visits"]
         self._user_space = None if search_space is None else policy_part(search_space, numeric)
         if self._user_space == {}:
@@ -181,7 +182,7 @@ class PPOLSTMSampler(BaseSampler):
                     self._deduplicate,
                     limit,
                     sizes,
-                    self._mutate_best,
+                    _share(self._mutate_best, learner.n_decisions),
                 )
                 actions, log_probs = actions[: len(search_space)], log_probs[: len(search_space)]
                 record = {
@@ -322,6 +323,10 @@ class PPOLSTMSampler(BaseSampler):
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
+
+
+def _share(setting: float | str, n_decisions: int) -> float:
+    return per_decision_mutation(n_decisions) if setting == "per-decision" else float(setting)
 
 
 def _same(a: BaseDistribution | None, b: BaseDistribution) -> bool:
