@@ -58,7 +58,7 @@ def values_of(
     values = {}
     stepped = step_from_best(best, actions, refine_best, rng)
     for t, ((name, d), a) in enumerate(zip(space.items(), actions, strict=False)):
-        if t in stepped:
+        if t in stepped:  # then its own local step, as any local draw (BENCHMARKS 18)
             interval, position = stepped[t]
             values[name] = value_of(d, interval, bins, rng, local_position(position, rng))
             continue
@@ -72,7 +72,8 @@ def step_from_best(
     best: BestTrial | None, actions: Sequence[int], share: float, rng: np.random.RandomState
 ) -> dict[int, tuple[int, float]]:
     """If `actions` make the best trial's choices, with probability `share`: every numeric
-    decision the best trial used, as (its interval, a position around its value). One scale
+    decision the best trial used, as (its interval, a position around its value; `values_of`
+    then draws around that position as around an interval's best). One scale
     for all of them, as in `local_position`: the parameters move together, so a ridge between
     them (the best learning rate moving with the depth) is climbed, where steps of one decision
     at a time only slide along it. Else (and with no best yet) none, and nothing is drawn."""
