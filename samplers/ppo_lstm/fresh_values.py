@@ -28,7 +28,7 @@ from .space import position_of
 from .space import Space
 
 
-MAX_REDRAWS = 16
+MAX_REDRAWS = 32
 OWN_REDRAWS = 4  # the first redraws are drawn the sampler's own way, the others uniformly
 
 Config = tuple[list[int], list[float | None]]
