@@ -62,10 +62,10 @@ DEFAULT = dict(
     # the mixed one
     refine_best=0.3,
     # and in a share of the trials, the best architecture so far with one decision changed at
-    # random (as regularized evolution mutates): 1.2 / number of decisions, at most 0.2. On
-    # NAS-Bench-201's 6 (0.2), over 200 seeds: +0.17 at 100 trials, level at 300 (0.4: +0.21 at
-    # 100, -0.04 at 300); 0.2 on NASNet's 50 fell to 0.878 at 1,000 on the noisy hidden target
-    # (BENCHMARKS 18)
+    # random (as regularized evolution mutates): 7.2 / number of decisions squared, at most 0.2.
+    # On NAS-Bench-201's 6 (0.2), over 200 seeds: +0.17 at 100 trials, level at 300 (0.4: +0.21
+    # at 100, -0.04 at 300); on NASNet's 50 (0.003) it is nearly off: 0.2 there fell to 0.878 at
+    # 1,000 trials on the noisy hidden target, 0.024 to 0.922 (0.948 without; BENCHMARKS 18)
     mutate_best="per-decision",
     checkpoint_every=50,  # versions: every 250 trials (a joining worker replays at most 50 updates)
 )

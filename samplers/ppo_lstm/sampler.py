@@ -47,8 +47,9 @@ class PPOLSTMSampler(BaseSampler):
     architecture evaluated twice (a combination of numeric intervals: up to ``max_visits`` = 30
     trials, each a new draw inside them, mostly around the interval's best value so far; and
     in ``refine_best`` = 0.3 of the trials, the best trial's numeric values moved together by
-    one random step); and in ``mutate_best`` = 1.2 / number of decisions (at most 0.2) of the
-    trials, the best architecture so far with one decision changed at random (README: "Results").
+    one random step); and in ``mutate_best`` = 7.2 / number of decisions squared (at most 0.2)
+    of the trials, the best architecture so far with one decision changed at random (README:
+    "Results").
     ``preset="nasnet-paper"`` (``PPOLSTMSampler.paper()``) is the published controller
     (one-layer LSTM of 100 units, learning rate 0.00035, entropy weight 1e-5, EMA baseline
     0.95, 20 architectures per update). Arguments passed explicitly override the preset.
