@@ -21,13 +21,11 @@ from . import _storage
 from . import options
 from . import presets
 from . import rewards
-from .draws import values_of
-from .fresh_values import FreshValues
-from .learner import per_decision_mutation
 from .lineage import actions_of_params
 from .lineage import Lineage
 from .ppo import PPOSettings
-from .rollouts import RolloutQueue
+from .proposals import Proposals
+from .proposals import ProposalSettings
 from .settings import LearnerSettings
 from .space import frozen_space
 from .space import n_actions
@@ -103,10 +101,6 @@ class PPOLSTMSampler(BaseSampler):
         stride = options.check_settings(c, update_every)
         options.check_numeric(numeric, numeric_bins, c["numeric_value"], c["refine_best"])
         self._numeric = numeric
-        self._numeric_value = c["numeric_value"]
-        self._refine_best = float(c["refine_best"])
-        self._mutate_best = c["mutate_best"]  # a share, or "per-decision"
-        self._max_visits = c["max_visits"]
         self._user_space = None if search_space is None else policy_part(search_space, numeric)
         if self._user_space == {}:
             raise ValueError(
@@ -125,7 +119,6 @@ class PPOLSTMSampler(BaseSampler):
                 c["elite_weight"],
             ),
         )  # fmt: skip
-        self._deduplicate = bool(c["deduplicate"])
         self._checkpoint_every = c["checkpoint_every"]
         self._artifact_store = artifact_store
         rewards.check_scalarization(scalarization)
@@ -134,8 +127,13 @@ class PPOLSTMSampler(BaseSampler):
         self._independent = independent_sampler or RandomSampler(seed=seed)
         self._space: Space | None = None
         self._lineage: Lineage | None = None  # made once the policy's space is known
-        self._rollouts = RolloutQueue()  # drawn ahead, a batch window's worth at a time
-        self._fresh = FreshValues()  # numeric values: no configuration twice
+        self._proposals = Proposals(
+            ProposalSettings(
+                bool(c["deduplicate"]), c["max_visits"], c["mutate_best"], c["numeric_value"],
+                float(c["refine_best"]),
+            ),
+            self._rng,
+        )  # fmt: skip
         self._lock = threading.Lock()
 
     @classmethod
@@ -173,46 +171,16 @@ class PPOLSTMSampler(BaseSampler):
             for name, d in list(lineage.space.items())[: len(search_space)]
         ):
             with self._lock:
-                learner = lineage.learner
-                limit = lineage.visit_limit(self._max_visits)  # 1: every decision a choice
-                sizes = lineage.cell_sizes() if limit > 1 else None
-                actions, log_probs = self._rollouts.next(
-                    learner,
-                    trial.number,
-                    self._rng,
-                    self._deduplicate,
-                    limit,
-                    sizes,
-                    _share(self._mutate_best, learner.n_decisions),
+                actions, log_probs, params = self._proposals.propose(
+                    lineage, trial.number, len(search_space)
                 )
-                actions, log_probs = actions[: len(search_space)], log_probs[: len(search_space)]
                 record = {
-                    "v": learner.version,
+                    "v": lineage.learner.version,
                     "a": actions,
                     "lp": log_probs,
                     "u": lineage.unrecorded,
                 }
                 lineage.unrecorded = []
-
-                def draw(uniform: bool) -> dict[str, Any]:
-                    return values_of(
-                        lineage.space,
-                        actions,
-                        lineage.bins,
-                        self._rng,
-                        "uniform" if uniform else self._numeric_value,
-                        learner.memory.near,
-                        learner.memory.best,
-                        0.0 if uniform else self._refine_best,
-                    )
-
-                if self._deduplicate and limit > 1:
-                    learned = learner.version * learner.settings.stride
-                    params = self._fresh.draw(
-                        draw, lineage.space, lineage.bins, learner.memory, trial.number, learned
-                    )
-                else:
-                    params = draw(False)
             _storage.write_trial_record(study, trial, record)
         for name, distribution in search_space.items():
             if name not in params:
@@ -245,7 +213,7 @@ class PPOLSTMSampler(BaseSampler):
         actions = actions_of_params(fixed, lineage.space, lineage.bins) if lineage else None
         if actions is not None:  # enqueued: not to be sampled again while it runs
             with self._lock:
-                self._rollouts.mark_running(actions, trial.number)
+                self._proposals.rollouts.mark_running(actions, trial.number)
         self._independent.before_trial(study, trial)
 
     def after_trial(
@@ -259,8 +227,7 @@ class PPOLSTMSampler(BaseSampler):
 
     def reseed_rng(self) -> None:
         self._rng.seed()
-        self._rollouts.clear()
-        self._fresh.clear()
+        self._proposals.clear()
         self._independent.reseed_rng()
 
     # -- public extras --------------------------------------------------------------------------
@@ -324,10 +291,6 @@ class PPOLSTMSampler(BaseSampler):
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
-
-
-def _share(setting: float | str, n_decisions: int) -> float:
-    return per_decision_mutation(n_decisions) if setting == "per-decision" else float(setting)
 
 
 def _same(a: BaseDistribution | None, b: BaseDistribution) -> bool:

@@ -82,8 +82,8 @@ def test_mutate_best_needs_elites_and_the_paper_preset_has_none() -> None:
         PPOLSTMSampler(mutate_best=0.2, elite_size=0)
     with pytest.raises(ValueError, match="elite_size >= 1"):
         PPOLSTMSampler.paper(mutate_best=0.2)
-    assert PPOLSTMSampler.paper()._mutate_best == 0.0
-    assert PPOLSTMSampler()._mutate_best == "per-decision"
+    assert PPOLSTMSampler.paper()._proposals.settings.mutate_best == 0.0
+    assert PPOLSTMSampler()._proposals.settings.mutate_best == "per-decision"
     assert per_decision_mutation(6) == pytest.approx(0.2)
     assert per_decision_mutation(9) == pytest.approx(0.0889, abs=1e-4)
     assert per_decision_mutation(50) == pytest.approx(0.00288)

@@ -179,7 +179,7 @@ def test_the_paper_preset_is_the_published_controller_with_its_old_fingerprint()
         and paper.baseline_decay == 0.95
         and paper.hidden_size == 100
     )
-    assert not PPOLSTMSampler.paper()._deduplicate and paper.elite_size == 0
+    assert not PPOLSTMSampler.paper()._proposals.settings.deduplicate and paper.elite_size == 0
     # Written as before these settings existed, so studies started then keep their checkpoints.
     assert not {"update_every", "advantage", "elite_size", "elite_weight"} & set(
         _flat_keys(paper.as_json())
