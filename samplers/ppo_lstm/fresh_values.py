@@ -64,12 +64,11 @@ class FreshValues:
     def _known(self, config: Config, memory: Memory) -> bool:
         if memory.knows_config(*config):
             return True
-        patterns = memory.patterns or {None}
-        return any(
-            config_digest(*config, p) == config_digest(*other, p)
-            for other in self._pending.values()
-            for p in patterns
-        )
+        for pattern in memory.patterns or {None}:
+            mine = config_digest(*config, pattern)
+            if any(config_digest(*other, pattern) == mine for other in self._pending.values()):
+                return True
+        return False
 
     def clear(self) -> None:
         self._pending.clear()

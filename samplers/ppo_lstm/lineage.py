@@ -98,7 +98,7 @@ class Lineage:
     def visit_limit(self, max_visits: int) -> int:
         """Trials one combination of actions may get: `max_visits` where a decision is a numeric
         interval (another trial of it is a new draw inside), else 1."""
-        many = any(holds_many(d, self.bins) for d in self.space.values())
+        many = any(size > 1 for sizes in self.cell_sizes() for size in sizes)
         return max_visits if many else 1
 
     def cell_sizes(self) -> list[list[float]]:

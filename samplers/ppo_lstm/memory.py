@@ -65,7 +65,10 @@ class BestTrial:
 
 def digest(actions: Sequence[int]) -> int:
     """A stable 63-bit digest of an architecture (the same in every process and Python)."""
-    raw = np.asarray(actions, dtype=np.int64).tobytes()
+    return _hash(np.asarray(actions, dtype=np.int64).tobytes())
+
+
+def _hash(raw: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "little") >> 1
 
 
@@ -93,8 +96,7 @@ def config_digest(
     ]
     while rows and rows[-1][0] == -1:
         rows.pop()
-    raw = np.asarray(rows, dtype=np.float64).tobytes()
-    return int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "little") >> 1
+    return _hash(np.asarray(rows, dtype=np.float64).tobytes())
 
 
 class Memory:
