@@ -18,6 +18,7 @@ from .fresh_values import FreshValues
 from .learner import per_decision_mutation
 from .lineage import Lineage
 from .rollouts import RolloutQueue
+from .space import action_of
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,21 @@ class Proposals:
             draw, lineage.space, lineage.bins, learner.memory, number, learned
         )
         return actions, log_probs, params
+
+    def finished(self, lineage: Lineage, number: int, params: dict[str, Any]) -> None:
+        """Trial `number` of this worker finished with a reward. If it took a branch (some of the
+        policy's decisions unused), its architecture is known before its batch is learned."""
+        names = list(lineage.space)
+        used = [name in params for name in names]
+        if all(used):
+            return
+        actions = []
+        for name, u in zip(names, used, strict=True):
+            action = action_of(lineage.space[name], params[name], lineage.bins) if u else 0
+            if action is None:  # a value the policy cannot decide: not one of its architectures
+                return
+            actions.append(action)
+        self.rollouts.mark_finished(actions, used, number)
 
     def clear(self) -> None:
         self.rollouts.clear()

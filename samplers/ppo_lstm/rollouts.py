@@ -11,7 +11,9 @@ With `deduplicate`, a rollout of an architecture that already has a reward (or t
 handed out and is still running) is skipped and the next one taken, up to `MAX_PROPOSALS`
 rollouts. A combination of numeric intervals is skipped once it has had `visit_limit` trials,
 each a new draw inside them, or as many as it holds configurations (fresh_values.py). In a
-conditional space, an evaluated trial's architecture is the decisions it used (memory.py).
+conditional space, an evaluated trial's architecture is the decisions it used (memory.py); a
+trial of this worker that took a branch is known once it finishes, before its batch is learned
+(`mark_finished`): a rollout that agrees with it on the decisions it used is skipped too.
 If the policy still proposes only known ones, a random walk of one-decision changes from the
 last proposal finds a new neighbour (`MAX_WALK` steps; then the known one is used, so a nearly
 exhausted space still terminates). Such an action set is recorded with its log-probability
@@ -26,6 +28,7 @@ import numpy as np
 
 from .learner import Learner
 from .memory import digest
+from .memory import used_digest
 from .policy import LSTMPolicy
 
 
@@ -46,6 +49,8 @@ class RolloutQueue:
         self._draw_size: int | None = None  # None: the whole batch window (one worker assumed)
         # digest -> trial number, for rollouts not yet learned from
         self._handed: dict[int, int] = {}
+        # trial number -> (decisions used, their digest) of those that finished on a branch
+        self._branch_done: dict[int, tuple[list[bool], int]] = {}
 
     def next(
         self,
@@ -85,12 +90,17 @@ class RolloutQueue:
     ) -> Callable[[list[int]], bool]:
         learned = learner.version * learner.settings.stride  # trials below are in memory.visits
         self._handed = {d: n for d, n in self._handed.items() if n >= learned}
+        self._branch_done = {n: b for n, b in self._branch_done.items() if n >= learned}
         memory = learner.memory
+        # With one trial per architecture, a finished trial fills it as a learned one does.
+        done = list(self._branch_done.values()) if visit_limit == 1 else []
 
         def is_new(actions: list[int]) -> bool:
-            return digest(actions) not in self._handed and memory.has_room(
-                actions, visit_limit, sizes
-            )
+            if digest(actions) in self._handed:
+                return False
+            if any(used_digest(actions, used) == key for used, key in done):
+                return False
+            return memory.has_room(actions, visit_limit, sizes)
 
         return is_new
 
@@ -127,6 +137,12 @@ class RolloutQueue:
             self._queue = list(zip(actions, log_probs, strict=True))
         self._used += 1
         return self._queue.pop(0)
+
+    def mark_finished(self, actions: list[int], used: list[bool], number: int) -> None:
+        """Trial `number` of this worker finished with a reward, having used only the decisions
+        `used`. Until its batch is learned, a rollout that differs from it only elsewhere (in
+        branches it did not take) would ask the objective the same questions."""
+        self._branch_done[number] = (used, used_digest(actions, used))
 
     def mark_running(self, actions: list[int], number: int) -> None:
         """An architecture that trial `number` evaluates without a rollout (enqueued)."""

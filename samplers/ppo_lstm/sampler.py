@@ -223,6 +223,13 @@ class PPOLSTMSampler(BaseSampler):
         state: TrialState,
         values: Sequence[float] | None,
     ) -> None:
+        lineage = self._lineage
+        scored = state == TrialState.COMPLETE or (
+            state == TrialState.PRUNED and bool(trial.intermediate_values)
+        )
+        if lineage is not None and scored:
+            with self._lock:
+                self._proposals.finished(lineage, trial.number, trial.params)
         self._independent.after_trial(study, trial, state, values)
 
     def reseed_rng(self) -> None:
