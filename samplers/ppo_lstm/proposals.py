@@ -21,6 +21,10 @@ from .rollouts import RolloutQueue
 from .space import action_of
 
 
+# Trials kept until the policy's space exists: the first trial of each worker, in practice.
+MAX_BEFORE_SPACE = 64
+
+
 @dataclass(frozen=True)
 class ProposalSettings:
     deduplicate: bool
@@ -36,12 +40,17 @@ class Proposals:
         self.rng = rng
         self.rollouts = RolloutQueue()  # drawn ahead, a batch window's worth at a time
         self._fresh = FreshValues()  # numeric values: no configuration twice
+        # trials that finished before the policy's space existed: trial number -> params
+        self._before_space: dict[int, dict[str, Any]] = {}
 
     def propose(
         self, lineage: Lineage, number: int, n: int
     ) -> tuple[list[int], list[float], dict[str, Any]]:
         """For trial `number`: the actions and log-probabilities of the policy's first `n`
         decisions, and the values of those decisions."""
+        for earlier, params in self._before_space.items():
+            self.finished(lineage, earlier, params)
+        self._before_space.clear()
         s, learner = self.settings, lineage.learner
         limit = lineage.visit_limit(s.max_visits)  # 1: every decision a choice
         sizes = lineage.cell_sizes() if limit > 1 else None
@@ -73,13 +82,20 @@ class Proposals:
         )
         return actions, log_probs, params
 
-    def finished(self, lineage: Lineage, number: int, params: dict[str, Any]) -> None:
-        """Trial `number` of this worker finished with a reward. If it took a branch (some of the
-        policy's decisions unused), its architecture is known before its batch is learned."""
+    def finished(self, lineage: Lineage | None, number: int, params: dict[str, Any]) -> None:
+        """Trial `number` of this worker finished with a reward: its architecture is known before
+        its batch is learned, by the decisions it used (a branch, or a trial drawn before the
+        policy's space existed, which may grow past it)."""
+        if lineage is None:  # no policy space yet (it is inferred from the first trial)
+            if len(self._before_space) < MAX_BEFORE_SPACE:
+                self._before_space[number] = dict(params)
+            return
+        if any(name not in lineage.space for name in params):
+            return  # a parameter the policy does not decide (yet): a rollout cannot repeat it
         names = list(lineage.space)
         used = [name in params for name in names]
-        if all(used):
-            return
+        if all(used) and self.rollouts.was_handed(number):
+            return  # known already, by all of its decisions
         actions = []
         for name, u in zip(names, used, strict=True):
             action = action_of(lineage.space[name], params[name], lineage.bins) if u else 0
@@ -91,3 +107,4 @@ class Proposals:
     def clear(self) -> None:
         self.rollouts.clear()
         self._fresh.clear()
+        self._before_space.clear()

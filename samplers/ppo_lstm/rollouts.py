@@ -141,8 +141,13 @@ class RolloutQueue:
     def mark_finished(self, actions: list[int], used: list[bool], number: int) -> None:
         """Trial `number` of this worker finished with a reward, having used only the decisions
         `used`. Until its batch is learned, a rollout that differs from it only elsewhere (in
-        branches it did not take) would ask the objective the same questions."""
+        branches it did not take, or decisions that joined later) would ask the objective the
+        same questions."""
         self._branch_done[number] = (used, used_digest(actions, used))
+
+    def was_handed(self, number: int) -> bool:
+        """Whether trial `number` is a rollout (or enqueued trial) of this worker, not learned."""
+        return number in self._handed.values()
 
     def mark_running(self, actions: list[int], number: int) -> None:
         """An architecture that trial `number` evaluates without a rollout (enqueued)."""

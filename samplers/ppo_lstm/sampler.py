@@ -223,13 +223,12 @@ class PPOLSTMSampler(BaseSampler):
         state: TrialState,
         values: Sequence[float] | None,
     ) -> None:
-        lineage = self._lineage
         scored = state == TrialState.COMPLETE or (
             state == TrialState.PRUNED and bool(trial.intermediate_values)
         )
-        if lineage is not None and scored:
+        if scored:
             with self._lock:
-                self._proposals.finished(lineage, trial.number, trial.params)
+                self._proposals.finished(self._lineage, trial.number, trial.params)
         self._independent.after_trial(study, trial, state, values)
 
     def reseed_rng(self) -> None:
