@@ -143,11 +143,6 @@ class Memory:
         self.elites.sort(key=lambda e: (-e.reward, e.number))
         del self.elites[self.elite_size :]
 
-    def visits_of(self, actions: Sequence[int]) -> int:
-        """Trials with a reward that a trial of `actions` would repeat (the most under any
-        pattern of used decisions seen)."""
-        return max((self.visits.get(used_digest(actions, p), 0) for p in self.patterns), default=0)
-
     def has_room(
         self, actions: Sequence[int], limit: int, sizes: Sequence[Sequence[float]] | None = None
     ) -> bool:
