@@ -222,11 +222,14 @@ class Lineage:
         )
 
 
-def actions_of_params(params: dict[str, Any], space: Space, bins: int) -> list[int] | None:
-    """The params as the policy's action indices; None if one is missing or not a value."""
+def actions_of_params(
+    params: dict[str, Any], space: Space, bins: int, missing: int | None = None
+) -> list[int] | None:
+    """The params as the policy's action indices; None if one is not a value, or is missing
+    and `missing` (the action to put in its place) is None."""
     actions = []
     for name, distribution in space.items():
-        action = None if name not in params else action_of(distribution, params[name], bins)
+        action = missing if name not in params else action_of(distribution, params[name], bins)
         if action is None:
             return None
         actions.append(action)

@@ -16,9 +16,9 @@ import numpy as np
 from .draws import values_of
 from .fresh_values import FreshValues
 from .learner import per_decision_mutation
+from .lineage import actions_of_params
 from .lineage import Lineage
 from .rollouts import RolloutQueue
-from .space import action_of
 
 
 # Trials kept until the policy's space exists: the first trial of each worker, in practice.
@@ -92,17 +92,13 @@ class Proposals:
             return
         if any(name not in lineage.space for name in params):
             return  # a parameter the policy does not decide (yet): a rollout cannot repeat it
-        names = list(lineage.space)
-        used = [name in params for name in names]
+        used = [name in params for name in lineage.space]
         if all(used) and self.rollouts.was_handed(number):
             return  # known already, by all of its decisions
-        actions = []
-        for name, u in zip(names, used, strict=True):
-            action = action_of(lineage.space[name], params[name], lineage.bins) if u else 0
-            if action is None:  # a value the policy cannot decide: not one of its architectures
-                return
-            actions.append(action)
-        self.rollouts.mark_finished(actions, used, number)
+        # The unused decisions as 0: the digest leaves them out.
+        actions = actions_of_params(params, lineage.space, lineage.bins, missing=0)
+        if actions is not None:  # else a value the policy cannot decide: not its architecture
+            self.rollouts.mark_finished(actions, used, number)
 
     def clear(self) -> None:
         self.rollouts.clear()

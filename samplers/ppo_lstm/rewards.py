@@ -80,10 +80,22 @@ def reward_of(
     trial: FrozenTrial, directions: Sequence[StudyDirection], scalarization: Scalarization
 ) -> float | None:
     """The reward of a finished trial (pruned: its last reported value); None when it has none."""
+    return reward_at(trial.state, trial.values, trial, directions, scalarization)
+
+
+def reward_at(
+    state: TrialState,
+    final: Sequence[float] | None,
+    trial: FrozenTrial,
+    directions: Sequence[StudyDirection],
+    scalarization: Scalarization,
+) -> float | None:
+    """`reward_of` for a trial finishing with `state` and `final` values, before the storage
+    holds them (a sampler's after_trial)."""
     values = None
-    if trial.state == TrialState.COMPLETE:
-        values = trial.values
-    elif trial.state == TrialState.PRUNED and trial.intermediate_values:
+    if state == TrialState.COMPLETE:
+        values = final
+    elif state == TrialState.PRUNED and trial.intermediate_values:
         values = [trial.intermediate_values[max(trial.intermediate_values)]]
     if not values or not all(v is not None and math.isfinite(v) for v in values):
         return None

@@ -49,7 +49,8 @@ class RolloutQueue:
         self._draw_size: int | None = None  # None: the whole batch window (one worker assumed)
         # digest -> trial number, for rollouts not yet learned from
         self._handed: dict[int, int] = {}
-        # trial number -> (decisions used, their digest) of those that finished on a branch
+        # trial number -> (decisions used, their digest): finished, not learned, and not known
+        # by all their decisions from _handed (a branch, or drawn before the policy existed)
         self._branch_done: dict[int, tuple[list[bool], int]] = {}
 
     def next(

@@ -223,10 +223,8 @@ class PPOLSTMSampler(BaseSampler):
         state: TrialState,
         values: Sequence[float] | None,
     ) -> None:
-        scored = state == TrialState.COMPLETE or (
-            state == TrialState.PRUNED and bool(trial.intermediate_values)
-        )
-        if scored:
+        reward = rewards.reward_at(state, values, trial, study.directions, self._scalarization)
+        if reward is not None:  # its architecture is known before its batch is learned
             with self._lock:
                 self._proposals.finished(self._lineage, trial.number, trial.params)
         self._independent.after_trial(study, trial, state, values)
